@@ -1,0 +1,54 @@
+// The shops of one shard and their timers. Whoever owns a shard (an Asio thread, a test, the
+// simulator) calls in with `now`; timers due by then fire first, in due order, at their due time.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "shop_engine.hpp"
+#include "timer_queue.hpp"
+
+namespace sb::core {
+
+struct EngineOptions {
+  std::string id_prefix;              // makes ids unique across restarts and nodes
+  std::size_t timers_max = 4'000'000; // pending timers in this shard
+  bool check_invariants = false;      // after every call; for tests and simulation
+};
+
+class Engine {
+ public:
+  Engine(EngineOptions options, CounterSink* sink);
+
+  ShopEngine& add_shop(ShopConfig config, TimeMs now, Output& out);
+  ShopEngine* shop(std::string_view id);
+  const ShopEngine* shop(std::string_view id) const;
+  std::vector<std::string> shop_ids() const;
+
+  void person_joined(TimeMs now, const Actor& actor, Output& out);
+  void person_left(TimeMs now, const Actor& actor, Output& out);
+  void handle(TimeMs now, const Actor& actor, const switchboard::v1::ClientMessage& msg, Output& out);
+  OrderResult order(TimeMs now, const switchboard::v1::Order& order, Output& out);
+
+  // Fires every timer due at or before `until`; returns how many fired.
+  std::size_t advance(TimeMs until, Output& out);
+  std::optional<TimeMs> next_due() const { return timers_.next_due(); }
+  std::size_t timers_pending() const { return timers_.size(); }
+
+ private:
+  ShopEngine& shop_of(const Actor& actor);
+  void schedule(Output& out, std::size_t from);
+  void check(const ShopEngine& shop) const;
+
+  EngineOptions options_;
+  CounterSink* sink_;
+  std::vector<std::unique_ptr<ShopEngine>> shops_;
+  std::unordered_map<std::string, std::uint32_t> index_;
+  TimerQueue timers_;
+  TimeMs last_now_ = 0;
+};
+
+}  // namespace sb::core

@@ -1,0 +1,212 @@
+#include "figures_book.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+namespace sb::core {
+
+namespace v1 = switchboard::v1;
+
+namespace {
+
+void set_ratio(v1::Ratio* r, std::uint64_t num, std::uint64_t den) {
+  assert(num <= den || den == 0);
+  r->set_numerator(num);
+  r->set_denominator(den);
+  r->set_value(den == 0 ? 0.0 : static_cast<double>(num) / static_cast<double>(den));
+}
+
+void fill(v1::FigureSet* f, const Tally& t) {
+  set_ratio(f->mutable_connection_rate(), t.sessions, t.requests);
+  set_ratio(f->mutable_response_45s_rate(), t.responded, t.judged);
+  set_ratio(f->mutable_message_reply_rate(), t.messages_replied, t.messages_left);
+  set_ratio(f->mutable_rating_rate(), t.rated, t.valid);
+  set_ratio(f->mutable_satisfaction(), t.satisfied, t.rated);
+  set_ratio(f->mutable_inquiry_conversion_rate(), t.converted.size(), t.inquiring.size());
+  f->set_requests_abandoned(t.requests_abandoned);
+  f->set_requests_no_agent(t.requests_no_agent);
+  f->set_first_response_breaches(t.breaches);
+}
+
+}  // namespace
+
+void FiguresBook::add(const std::string& skill, Counter c, std::uint64_t delta) {
+  if (sink_ != nullptr && delta > 0) sink_->add(config_.id, skill, c, delta);
+}
+
+template <typename F>
+void FiguresBook::each(const Origin& o, const std::string& agent, F&& f) {
+  assert(o.hour >= 0 && o.hour < 24);
+  DayTally& d = day_of(o.day);
+  f(d.shop);
+  f(d.hours[static_cast<std::size_t>(o.hour)]);
+  f(d.skills[o.skill]);
+  if (!agent.empty()) f(d.agents[agent]);
+}
+
+void FiguresBook::request_begun(const Origin& o) {
+  each(o, "", [](Tally& t) { ++t.requests; });
+  add(o.skill, Counter::requests);
+}
+
+void FiguresBook::request_outside_hours() { add("", Counter::requests_outside_hours); }
+
+void FiguresBook::request_no_agent(const Origin& o) {
+  each(o, "", [](Tally& t) { ++t.requests_no_agent; });
+  add(o.skill, Counter::requests_no_agent);
+}
+
+void FiguresBook::request_abandoned(const Origin& o) {
+  each(o, "", [](Tally& t) { ++t.requests_abandoned; });
+  add(o.skill, Counter::requests_abandoned);
+}
+
+void FiguresBook::session_connected(const Origin& o, const std::string& agent) {
+  (void)agent;  // per-agent tables count legs, not sessions
+  each(o, "", [](Tally& t) { ++t.sessions; });
+  add(o.skill, Counter::sessions);
+}
+
+void FiguresBook::leg_started(const Origin& o, const std::string& agent) {
+  assert(!agent.empty());
+  ++day_of(o.day).agents[agent].legs;
+}
+
+void FiguresBook::session_judged(const Origin& o, const std::string& agent, bool responded) {
+  each(o, agent, [responded](Tally& t) {
+    ++t.judged;
+    if (responded) ++t.responded;
+  });
+  add(o.skill, Counter::sessions_judged);
+  if (responded) add(o.skill, Counter::sessions_responded_45s);
+}
+
+void FiguresBook::breach(const Origin& o, const std::string& agent) {
+  each(o, agent, [](Tally& t) { ++t.breaches; });
+  add(o.skill, Counter::first_response_breaches);
+}
+
+void FiguresBook::session_valid(const Origin& o, const std::string& agent, const std::string& member) {
+  each(o, agent, [](Tally& t) { ++t.valid; });
+  add(o.skill, Counter::sessions_valid);
+  DayTally& d = day_of(o.day);
+  if (d.shop.inquiring.insert(member).second) add("", Counter::members_inquiring);
+  d.hours[static_cast<std::size_t>(o.hour)].inquiring.insert(member);
+  d.skills[o.skill].inquiring.insert(member);
+  if (!agent.empty()) d.agents[agent].inquiring.insert(member);
+  if (config_.find_skill(o.skill) != nullptr) d.categories[o.skill].inquiring.insert(member);
+}
+
+void FiguresBook::rating_final(const Origin& o, const std::string& agent, int score) {
+  assert(score >= 1 && score <= 5);
+  const bool satisfied = score >= 4;
+  each(o, agent, [satisfied](Tally& t) {
+    ++t.rated;
+    if (satisfied) ++t.satisfied;
+  });
+  add(o.skill, Counter::sessions_rated);
+  if (satisfied) add(o.skill, Counter::sessions_satisfied);
+}
+
+void FiguresBook::message_left(TimeMs at) {
+  const LocalTime lt = to_local(at, config_.hours.utc_offset_minutes());
+  DayTally& d = day_of(lt.day);
+  ++d.shop.messages_left;
+  ++d.hours[static_cast<std::size_t>(lt.hour())].messages_left;
+  add("", Counter::messages_left);
+}
+
+void FiguresBook::message_replied(TimeMs left_at) {
+  const LocalTime lt = to_local(left_at, config_.hours.utc_offset_minutes());
+  DayTally& d = day_of(lt.day);
+  ++d.shop.messages_replied;
+  ++d.hours[static_cast<std::size_t>(lt.hour())].messages_replied;
+  add("", Counter::messages_replied);
+}
+
+void FiguresBook::member_converted(const Origin& o, const std::string& agent, const std::string& member,
+                                   const std::string& category) {
+  DayTally& d = day_of(o.day);
+  assert(d.shop.inquiring.count(member) == 1);
+  if (d.shop.converted.insert(member).second) add("", Counter::members_converted);
+  d.hours[static_cast<std::size_t>(o.hour)].converted.insert(member);
+  d.skills[o.skill].converted.insert(member);
+  if (!agent.empty()) d.agents[agent].converted.insert(member);
+  if (!category.empty()) {
+    auto it = d.categories.find(category);
+    if (it != d.categories.end() && it->second.inquiring.count(member) == 1) it->second.converted.insert(member);
+  }
+}
+
+void FiguresBook::order(bool duplicate) { add("", duplicate ? Counter::orders_duplicate : Counter::orders); }
+
+void FiguresBook::online(TimeMs from, TimeMs to) {
+  assert(from <= to);
+  const int offset = config_.hours.utc_offset_minutes();
+  add("", Counter::online_ms, static_cast<std::uint64_t>(to - from));
+  while (from < to) {
+    const DayNumber d = to_local(from, offset).day;
+    const TimeMs day_end = local_midnight_utc(d + 1, offset);
+    const TimeMs piece_end = std::min(to, day_end);
+    day_of(d).online_ms += piece_end - from;
+    from = piece_end;
+  }
+}
+
+const DayTally* FiguresBook::day(DayNumber d) const {
+  auto it = days_.find(d);
+  return it == days_.end() ? nullptr : &it->second;
+}
+
+v1::ShopFigures FiguresBook::snapshot(DayNumber day, TimeMs now, TimeMs online_open_since) const {
+  v1::ShopFigures out;
+  out.set_shop_id(config_.id);
+  out.set_date(format_date(day));
+  static const DayTally empty;
+  const DayTally* d = this->day(day);
+  const DayTally& t = d != nullptr ? *d : empty;
+  fill(out.mutable_figures(), t.shop);
+
+  DurationMs online_ms = t.online_ms;
+  if (online_open_since >= 0 && online_open_since < now) {
+    const int offset = config_.hours.utc_offset_minutes();
+    const TimeMs day_start = local_midnight_utc(day, offset), day_end = local_midnight_utc(day + 1, offset);
+    const TimeMs from = std::max(online_open_since, day_start), to = std::min(now, day_end);
+    if (from < to) online_ms += to - from;
+  }
+  out.mutable_figures()->set_online_duration_s(static_cast<std::uint64_t>(online_ms / 1000));
+
+  for (std::size_t h = 0; h < 24; ++h) {
+    auto* hf = out.add_hours();
+    hf->set_hour(static_cast<std::uint32_t>(h));
+    fill(hf->mutable_figures(), t.hours[h]);
+  }
+  for (const auto& [skill, tally] : t.skills) {
+    auto* sf = out.add_skills();
+    sf->set_skill(skill);
+    fill(sf->mutable_figures(), tally);
+  }
+  for (const auto& [agent, tally] : t.agents) {
+    auto* af = out.add_agents();
+    af->set_agent_id(agent);
+    af->set_legs(tally.legs);
+    fill(af->mutable_figures(), tally);
+  }
+  for (const auto& target : config_.targets) {
+    auto* cf = out.add_categories();
+    cf->set_category(target.category);
+    auto it = t.categories.find(target.category);
+    const std::uint64_t num = it == t.categories.end() ? 0 : it->second.converted.size();
+    const std::uint64_t den = it == t.categories.end() ? 0 : it->second.inquiring.size();
+    set_ratio(cf->mutable_conversion(), num, den);
+    cf->set_last_peak_rate(target.last_peak_rate);
+    cf->set_floor(target.last_peak_rate * 1.1);
+    cf->set_stretch(target.last_peak_rate * 1.2);
+    const double value = cf->conversion().value();
+    cf->set_floor_met(den > 0 && value >= cf->floor());
+    cf->set_stretch_met(den > 0 && value >= cf->stretch());
+  }
+  return out;
+}
+
+}  // namespace sb::core

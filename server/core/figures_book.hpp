@@ -1,0 +1,78 @@
+// The shop's figures (DOMAIN.md), kept per local day, hour, skill, agent and category as events
+// happen, and mirrored to a CounterSink so /metrics counts exactly what the figures API shows.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+
+#include "counter_sink.hpp"
+#include "shop_config.hpp"
+#include "switchboard/v1/switchboard.pb.h"
+#include "time.hpp"
+
+namespace sb::core {
+
+// Where a request's figures belong: the local day and hour it began, and its skill.
+struct Origin {
+  DayNumber day = 0;
+  int hour = 0;
+  std::string skill;
+};
+
+struct Tally {
+  std::uint64_t requests = 0, requests_no_agent = 0, requests_abandoned = 0;
+  std::uint64_t sessions = 0, judged = 0, responded = 0, breaches = 0;
+  std::uint64_t valid = 0, rated = 0, satisfied = 0;
+  std::uint64_t messages_left = 0, messages_replied = 0;
+  std::uint64_t legs = 0;
+  std::set<std::string> inquiring, converted;
+};
+
+struct DayTally {
+  Tally shop;
+  std::array<Tally, 24> hours;
+  std::map<std::string, Tally> skills, agents, categories;
+  DurationMs online_ms = 0;
+};
+
+class FiguresBook {
+ public:
+  FiguresBook(const ShopConfig& config, CounterSink* sink) : config_(config), sink_(sink) {}
+
+  void request_begun(const Origin& o);
+  void request_outside_hours();
+  void request_no_agent(const Origin& o);
+  void request_abandoned(const Origin& o);
+  void session_connected(const Origin& o, const std::string& agent);
+  void leg_started(const Origin& o, const std::string& agent);
+  void session_judged(const Origin& o, const std::string& agent, bool responded);
+  void breach(const Origin& o, const std::string& agent);
+  void session_valid(const Origin& o, const std::string& agent, const std::string& member);
+  void rating_final(const Origin& o, const std::string& agent, int score);
+  void message_left(TimeMs at);
+  void message_replied(TimeMs left_at);
+  // Counts each (day, member) once; category counted only where the member inquired in it.
+  void member_converted(const Origin& o, const std::string& agent, const std::string& member,
+                        const std::string& category);
+  void order(bool duplicate);
+  void online(TimeMs from, TimeMs to);  // an interval with at least one agent online
+
+  // open_since >= 0: an online interval still running, counted up to now.
+  switchboard::v1::ShopFigures snapshot(DayNumber day, TimeMs now, TimeMs online_open_since) const;
+  const DayTally* day(DayNumber d) const;
+
+ private:
+  DayTally& day_of(DayNumber d) { return days_[d]; }
+  template <typename F>
+  void each(const Origin& o, const std::string& agent, F&& f);
+  void add(const std::string& skill, Counter c, std::uint64_t delta = 1);
+
+  const ShopConfig& config_;
+  CounterSink* sink_;
+  std::map<DayNumber, DayTally> days_;
+};
+
+}  // namespace sb::core

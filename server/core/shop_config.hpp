@@ -1,0 +1,73 @@
+// Everything the core needs to know about one shop: skills, agents, thresholds, hours, targets.
+// Filled by the app's TOML loader or by tests; validated there, asserted here.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "service_hours.hpp"
+#include "time.hpp"
+
+namespace sb::core {
+
+enum class Strategy { longest_idle, fewest_active, round_robin };
+
+struct AgentConfig {
+  std::string id;
+  std::vector<std::string> skills;
+  std::uint32_t window = 3;            // sessions at once
+  std::uint32_t daily_cap = 200;       // sessions assigned per local day (单人最高日服务量)
+};
+
+struct SkillConfig {
+  std::string name;
+  std::string overflow_skill;          // empty: no overflow
+  DurationMs overflow_after_ms = 60'000;
+};
+
+struct Thresholds {
+  DurationMs first_response_warning_ms = 30'000;
+  DurationMs first_response_threshold_ms = 45'000;
+  DurationMs check_back_ms = 3 * ms_per_minute;
+  DurationMs long_session_ms = 20 * ms_per_minute;
+  DurationMs rating_window_ms = 30 * ms_per_minute;
+  DurationMs first_receiver_lookback_ms = 3 * ms_per_day;
+  DurationMs first_receiver_wait_ms = 20'000;
+  DurationMs attribution_window_ms = ms_per_day;
+};
+
+struct CategoryTarget {
+  std::string category;        // a skill name: inquiries in that skill, orders in that category
+  double last_peak_rate = 0;   // last peak's actual conversion; floor x1.1, stretch x1.2
+};
+
+struct Limits {
+  std::uint32_t queue_requests_max = 10'000;       // per shop+skill; over it: refused as unavailable
+  std::uint32_t transcript_messages_max = 500;     // kept per session for history and watchers
+  std::uint32_t text_bytes_max = 8'192;            // one chat message
+  std::uint32_t left_messages_kept_max = 100'000;  // per shop, oldest replied dropped first
+};
+
+struct ShopConfig {
+  std::string id;
+  std::string default_skill;
+  std::vector<SkillConfig> skills;
+  std::vector<AgentConfig> agents;
+  Strategy strategy = Strategy::longest_idle;
+  std::string greeting = "Hello! An agent will be with you shortly.";
+  Thresholds thresholds;
+  ServiceHours hours;
+  std::vector<CategoryTarget> targets;
+  Limits limits;
+  bool customer_token_required = false;
+
+  const SkillConfig* find_skill(const std::string& name) const {
+    for (const auto& s : skills)
+      if (s.name == name) return &s;
+    return nullptr;
+  }
+};
+
+}  // namespace sb::core
