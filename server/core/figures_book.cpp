@@ -9,10 +9,15 @@ namespace v1 = switchboard::v1;
 
 namespace {
 
+std::uint32_t narrow(std::uint64_t v) {
+  assert(v <= UINT32_MAX);
+  return static_cast<std::uint32_t>(v);
+}
+
 void set_ratio(v1::Ratio* r, std::uint64_t num, std::uint64_t den) {
   assert(num <= den || den == 0);
-  r->set_numerator(num);
-  r->set_denominator(den);
+  r->set_numerator(narrow(num));
+  r->set_denominator(narrow(den));
   r->set_value(den == 0 ? 0.0 : static_cast<double>(num) / static_cast<double>(den));
 }
 
@@ -23,9 +28,9 @@ void fill(v1::FigureSet* f, const Tally& t) {
   set_ratio(f->mutable_rating_rate(), t.rated, t.valid);
   set_ratio(f->mutable_satisfaction(), t.satisfied, t.rated);
   set_ratio(f->mutable_inquiry_conversion_rate(), t.converted.size(), t.inquiring.size());
-  f->set_requests_abandoned(t.requests_abandoned);
-  f->set_requests_no_agent(t.requests_no_agent);
-  f->set_first_response_breaches(t.breaches);
+  f->set_requests_abandoned(narrow(t.requests_abandoned));
+  f->set_requests_no_agent(narrow(t.requests_no_agent));
+  f->set_first_response_breaches(narrow(t.breaches));
 }
 
 }  // namespace
@@ -174,7 +179,7 @@ v1::ShopFigures FiguresBook::snapshot(DayNumber day, TimeMs now, TimeMs online_o
     const TimeMs from = std::max(online_open_since, day_start), to = std::min(now, day_end);
     if (from < to) online_ms += to - from;
   }
-  out.mutable_figures()->set_online_duration_s(static_cast<std::uint64_t>(online_ms / 1000));
+  out.mutable_figures()->set_online_duration_s(narrow(static_cast<std::uint64_t>(online_ms / 1000)));
 
   for (std::size_t h = 0; h < 24; ++h) {
     auto* hf = out.add_hours();
@@ -189,7 +194,7 @@ v1::ShopFigures FiguresBook::snapshot(DayNumber day, TimeMs now, TimeMs online_o
   for (const auto& [agent, tally] : t.agents) {
     auto* af = out.add_agents();
     af->set_agent_id(agent);
-    af->set_legs(tally.legs);
+    af->set_legs(narrow(tally.legs));
     fill(af->mutable_figures(), tally);
   }
   for (const auto& target : config_.targets) {

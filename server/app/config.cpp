@@ -1,0 +1,325 @@
+#include "config.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace sb::app {
+
+namespace {
+
+constexpr std::int64_t window_sessions_max = 50;
+constexpr std::int64_t threads_max = 64;
+
+class Reader {
+ public:
+  Reader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    throw ConfigError(source_ + ": " + key + ": " + what);
+  }
+
+  void only_keys(const toml::table& t, const std::string& where, std::initializer_list<std::string_view> allowed) const {
+    for (const auto& [k, v] : t) {
+      bool ok = false;
+      for (auto a : allowed) ok = ok || a == k.str();
+      if (!ok) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        fail(join(where, std::string(k.str())), "unknown key (known here: " + list + ")");
+      }
+    }
+  }
+
+  static std::string join(const std::string& where, const std::string& key) { return where.empty() ? key : where + "." + key; }
+
+  std::string str(const toml::table& t, const std::string& where, const char* key, std::string fallback, bool required = false) const {
+    const auto* node = t.get(key);
+    if (node == nullptr) {
+      if (required) fail(join(where, key), "is required");
+      return fallback;
+    }
+    if (!node->is_string()) fail(join(where, key), "must be a string");
+    return node->as_string()->get();
+  }
+
+  std::int64_t integer(const toml::table& t, const std::string& where, const char* key, std::int64_t fallback,
+                       std::int64_t min, std::int64_t max) const {
+    const auto* node = t.get(key);
+    if (node == nullptr) return fallback;
+    if (!node->is_integer()) fail(join(where, key), "must be an integer");
+    const auto v = node->as_integer()->get();
+    if (v < min || v > max)
+      fail(join(where, key), "must be " + std::to_string(min) + " to " + std::to_string(max) + ", got " + std::to_string(v));
+    return v;
+  }
+
+  double number(const toml::table& t, const std::string& where, const char* key, double fallback, double min, double max) const {
+    const auto* node = t.get(key);
+    if (node == nullptr) return fallback;
+    double v;
+    if (node->is_floating_point()) v = node->as_floating_point()->get();
+    else if (node->is_integer()) v = static_cast<double>(node->as_integer()->get());
+    else fail(join(where, key), "must be a number");
+    if (!(v >= min && v <= max)) fail(join(where, key), "must be " + std::to_string(min) + " to " + std::to_string(max));
+    return v;
+  }
+
+  bool boolean(const toml::table& t, const std::string& where, const char* key, bool fallback) const {
+    const auto* node = t.get(key);
+    if (node == nullptr) return fallback;
+    if (!node->is_boolean()) fail(join(where, key), "must be true or false");
+    return node->as_boolean()->get();
+  }
+
+  std::vector<std::string> strings(const toml::table& t, const std::string& where, const char* key) const {
+    std::vector<std::string> out;
+    const auto* node = t.get(key);
+    if (node == nullptr) return out;
+    const auto* arr = node->as_array();
+    if (arr == nullptr) fail(join(where, key), "must be an array of strings");
+    for (const auto& item : *arr) {
+      if (!item.is_string()) fail(join(where, key), "must be an array of strings");
+      out.push_back(item.as_string()->get());
+    }
+    return out;
+  }
+
+  const toml::table* table(const toml::table& t, const std::string& where, const char* key) const {
+    const auto* node = t.get(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_table()) fail(join(where, key), "must be a table");
+    return node->as_table();
+  }
+
+  std::vector<const toml::table*> tables(const toml::table& t, const std::string& where, const char* key) const {
+    std::vector<const toml::table*> out;
+    const auto* node = t.get(key);
+    if (node == nullptr) return out;
+    const auto* arr = node->as_array();
+    if (arr == nullptr) fail(join(where, key), "must be an array of tables ([[" + join(where, key) + "]])");
+    for (const auto& item : *arr) {
+      if (!item.is_table()) fail(join(where, key), "must be an array of tables");
+      out.push_back(item.as_table());
+    }
+    return out;
+  }
+
+ private:
+  std::string source_;
+};
+
+std::vector<core::HoursSpan> spans(const Reader& r, const std::vector<std::string>& texts, const std::string& where) {
+  std::vector<core::HoursSpan> out;
+  for (const auto& text : texts) {
+    std::string err;
+    auto span = core::parse_hours_span(text, err);
+    if (!span) r.fail(where, err);
+    out.push_back(*span);
+  }
+  return out;
+}
+
+void read_hours(const Reader& r, const toml::table& t, const std::string& where, core::ServiceHours& hours) {
+  static constexpr const char* days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+  r.only_keys(t, where, {"every_day", "mon", "tue", "wed", "thu", "fri", "sat", "sun", "dates"});
+  if (t.get("every_day") != nullptr) {
+    const auto all = spans(r, r.strings(t, where, "every_day"), Reader::join(where, "every_day"));
+    for (int d = 0; d < 7; ++d) hours.set_weekday(d, all);
+  }
+  for (int d = 0; d < 7; ++d)
+    if (t.get(days[d]) != nullptr)
+      hours.set_weekday(d, spans(r, r.strings(t, where, days[d]), Reader::join(where, days[d])));
+  if (const auto* dates = r.table(t, where, "dates")) {
+    const std::string dw = Reader::join(where, "dates");
+    for (const auto& [k, v] : *dates) {
+      const auto day = core::parse_date(k.str());
+      if (!day) r.fail(Reader::join(dw, std::string(k.str())), "is not a date (YYYY-MM-DD)");
+      hours.set_date(*day, spans(r, r.strings(*dates, dw, std::string(k.str()).c_str()), Reader::join(dw, std::string(k.str()))));
+    }
+  }
+}
+
+core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::string& where) {
+  r.only_keys(t, where, {"id", "time_zone", "default_skill", "strategy", "greeting", "customer_token_required", "thresholds",
+                         "hours", "skills", "agents", "targets", "limits"});
+  core::ShopConfig c;
+  c.id = r.str(t, where, "id", "", true);
+  if (c.id.empty() || c.id.size() > 64 || c.id.find_first_of(" /?#\x1f") != std::string::npos)
+    r.fail(Reader::join(where, "id"), "must be 1 to 64 characters without spaces, '/', '?' or '#'");
+  const std::string tz = r.str(t, where, "time_zone", "+08:00");
+  const auto offset = core::parse_utc_offset(tz);
+  if (!offset) r.fail(Reader::join(where, "time_zone"), "must be a UTC offset like \"+08:00\", got \"" + tz + "\"");
+  c.hours.set_utc_offset_minutes(*offset);
+  const std::string strategy = r.str(t, where, "strategy", "longest_idle");
+  if (strategy == "longest_idle") c.strategy = core::Strategy::longest_idle;
+  else if (strategy == "fewest_active") c.strategy = core::Strategy::fewest_active;
+  else if (strategy == "round_robin") c.strategy = core::Strategy::round_robin;
+  else r.fail(Reader::join(where, "strategy"), "must be longest_idle, fewest_active or round_robin, got \"" + strategy + "\"");
+  c.greeting = r.str(t, where, "greeting", c.greeting);
+  c.customer_token_required = r.boolean(t, where, "customer_token_required", false);
+
+  if (const auto* th = r.table(t, where, "thresholds")) {
+    const std::string w = Reader::join(where, "thresholds");
+    r.only_keys(*th, w, {"first_response_warning_s", "first_response_threshold_s", "check_back_s", "long_session_s",
+                         "rating_window_s", "first_receiver_lookback_h", "first_receiver_wait_s", "attribution_window_h"});
+    auto& x = c.thresholds;
+    x.first_response_threshold_ms = 1000 * r.integer(*th, w, "first_response_threshold_s", 45, 1, 3600);
+    x.first_response_warning_ms = 1000 * r.integer(*th, w, "first_response_warning_s", 30, 1, 3600);
+    if (x.first_response_warning_ms >= x.first_response_threshold_ms)
+      r.fail(Reader::join(w, "first_response_warning_s"), "must be below first_response_threshold_s");
+    x.check_back_ms = 1000 * r.integer(*th, w, "check_back_s", 180, 1, 86400);
+    x.long_session_ms = 1000 * r.integer(*th, w, "long_session_s", 1200, 1, 86400);
+    x.rating_window_ms = 1000 * r.integer(*th, w, "rating_window_s", 1800, 0, 7 * 86400);
+    x.first_receiver_lookback_ms = core::ms_per_hour * r.integer(*th, w, "first_receiver_lookback_h", 72, 0, 24 * 90);
+    x.first_receiver_wait_ms = 1000 * r.integer(*th, w, "first_receiver_wait_s", 20, 0, 3600);
+    x.attribution_window_ms = core::ms_per_hour * r.integer(*th, w, "attribution_window_h", 24, 1, 24 * 30);
+  }
+  if (const auto* lim = r.table(t, where, "limits")) {
+    const std::string w = Reader::join(where, "limits");
+    r.only_keys(*lim, w, {"queue_requests_max", "transcript_messages_max", "text_bytes_max", "left_messages_kept_max"});
+    auto& l = c.limits;
+    l.queue_requests_max = static_cast<std::uint32_t>(r.integer(*lim, w, "queue_requests_max", l.queue_requests_max, 1, 1'000'000));
+    l.transcript_messages_max =
+        static_cast<std::uint32_t>(r.integer(*lim, w, "transcript_messages_max", l.transcript_messages_max, 1, 100'000));
+    l.text_bytes_max = static_cast<std::uint32_t>(r.integer(*lim, w, "text_bytes_max", l.text_bytes_max, 1, 60'000));
+    l.left_messages_kept_max =
+        static_cast<std::uint32_t>(r.integer(*lim, w, "left_messages_kept_max", l.left_messages_kept_max, 1, 10'000'000));
+  }
+  if (const auto* h = r.table(t, where, "hours")) read_hours(r, *h, Reader::join(where, "hours"), c.hours);
+
+  const auto skills = r.tables(t, where, "skills");
+  if (skills.empty()) r.fail(Reader::join(where, "skills"), "a shop needs at least one [[shops.skills]]");
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < skills.size(); ++i) {
+    const std::string w = Reader::join(where, "skills[" + std::to_string(i) + "]");
+    r.only_keys(*skills[i], w, {"name", "overflow_skill", "overflow_after_s"});
+    core::SkillConfig s;
+    s.name = r.str(*skills[i], w, "name", "", true);
+    if (!names.insert(s.name).second) r.fail(Reader::join(w, "name"), "skill \"" + s.name + "\" is defined twice");
+    s.overflow_skill = r.str(*skills[i], w, "overflow_skill", "");
+    s.overflow_after_ms = 1000 * r.integer(*skills[i], w, "overflow_after_s", 60, 0, 86400);
+    c.skills.push_back(s);
+  }
+  for (std::size_t i = 0; i < c.skills.size(); ++i) {
+    const auto& o = c.skills[i].overflow_skill;
+    if (!o.empty() && (names.count(o) == 0 || o == c.skills[i].name))
+      r.fail(Reader::join(where, "skills[" + std::to_string(i) + "].overflow_skill"), "\"" + o + "\" is not another skill of this shop");
+  }
+  c.default_skill = r.str(t, where, "default_skill", c.skills.front().name);
+  if (names.count(c.default_skill) == 0)
+    r.fail(Reader::join(where, "default_skill"), "\"" + c.default_skill + "\" is not a skill of this shop");
+
+  std::set<std::string> agent_ids;
+  const auto agents = r.tables(t, where, "agents");
+  for (std::size_t i = 0; i < agents.size(); ++i) {
+    const std::string w = Reader::join(where, "agents[" + std::to_string(i) + "]");
+    r.only_keys(*agents[i], w, {"id", "skills", "window", "daily_cap"});
+    core::AgentConfig a;
+    a.id = r.str(*agents[i], w, "id", "", true);
+    if (a.id.empty() || !agent_ids.insert(a.id).second) r.fail(Reader::join(w, "id"), "must be a unique, non-empty agent id");
+    a.skills = r.strings(*agents[i], w, "skills");
+    if (a.skills.empty()) r.fail(Reader::join(w, "skills"), "an agent needs at least one skill");
+    for (const auto& s : a.skills)
+      if (names.count(s) == 0) r.fail(Reader::join(w, "skills"), "\"" + s + "\" is not a skill of this shop");
+    a.window = static_cast<std::uint32_t>(r.integer(*agents[i], w, "window", 3, 1, window_sessions_max));
+    a.daily_cap = static_cast<std::uint32_t>(r.integer(*agents[i], w, "daily_cap", 200, 1, 100'000));
+    c.agents.push_back(a);
+  }
+  const auto targets = r.tables(t, where, "targets");
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const std::string w = Reader::join(where, "targets[" + std::to_string(i) + "]");
+    r.only_keys(*targets[i], w, {"category", "last_peak_rate"});
+    core::CategoryTarget ct;
+    ct.category = r.str(*targets[i], w, "category", "", true);
+    if (names.count(ct.category) == 0)
+      r.fail(Reader::join(w, "category"), "\"" + ct.category + "\" is not a skill of this shop (categories are skills)");
+    ct.last_peak_rate = r.number(*targets[i], w, "last_peak_rate", 0, 0, 1);
+    c.targets.push_back(ct);
+  }
+  return c;
+}
+
+}  // namespace
+
+void parse_listen(const std::string& text, const std::string& what, std::string& host, unsigned short& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) throw ConfigError(what + ": must be HOST:PORT, got \"" + text + "\"");
+  host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string p = text.substr(colon + 1);
+  char* end = nullptr;
+  const long v = std::strtol(p.c_str(), &end, 10);
+  if (p.empty() || *end != '\0' || v < 0 || v > 65535) throw ConfigError(what + ": port must be 0 to 65535, got \"" + p + "\"");
+  port = static_cast<unsigned short>(v);
+}
+
+AppConfig parse_config(const std::string& text, const std::string& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << source_name << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
+    throw ConfigError(msg.str());
+  }
+  const Reader r(source_name);
+  r.only_keys(root, "", {"server", "auth", "shops"});
+  AppConfig cfg;
+  cfg.path = source_name;
+  auto& s = cfg.server;
+  if (const auto* t = r.table(root, "", "server")) {
+    r.only_keys(*t, "server", {"listen", "threads", "manual_clock_allowed", "send_queue_messages_max", "frame_bytes_max",
+                               "http_body_bytes_max", "connections_max", "handshake_timeout_ms", "idle_timeout_ms",
+                               "drain_timeout_ms"});
+    const std::string listen = r.str(*t, "server", "listen", "127.0.0.1:8080");
+    try {
+      parse_listen(listen, source_name + ": server.listen", s.host, s.port);
+    } catch (const ConfigError&) {
+      r.fail("server.listen", "must be HOST:PORT, got \"" + listen + "\"");
+    }
+    s.threads = static_cast<std::size_t>(r.integer(*t, "server", "threads", 2, 1, threads_max));
+    s.manual_clock_allowed = r.boolean(*t, "server", "manual_clock_allowed", false);
+    s.send_queue_messages_max = static_cast<std::size_t>(r.integer(*t, "server", "send_queue_messages_max", 1024, 1, 1'000'000));
+    s.frame_bytes_max = static_cast<std::size_t>(r.integer(*t, "server", "frame_bytes_max", 64 * 1024, 256, 16 << 20));
+    s.http_body_bytes_max = static_cast<std::size_t>(r.integer(*t, "server", "http_body_bytes_max", 64 * 1024, 256, 16 << 20));
+    s.connections_max = static_cast<std::size_t>(r.integer(*t, "server", "connections_max", 18'000, 1, 1'000'000));
+    s.handshake_timeout = std::chrono::milliseconds(r.integer(*t, "server", "handshake_timeout_ms", 10'000, 100, 600'000));
+    s.idle_timeout = std::chrono::milliseconds(r.integer(*t, "server", "idle_timeout_ms", 60'000, 1'000, 86'400'000));
+    s.drain_timeout = std::chrono::milliseconds(r.integer(*t, "server", "drain_timeout_ms", 5'000, 0, 600'000));
+  }
+  const auto* auth = r.table(root, "", "auth");
+  if (auth == nullptr) r.fail("auth", "is required: [auth] token_secret or token_secret_env");
+  r.only_keys(*auth, "auth", {"token_secret", "token_secret_env"});
+  s.token_secret = r.str(*auth, "auth", "token_secret", "");
+  const std::string env = r.str(*auth, "auth", "token_secret_env", "");
+  if (!env.empty()) {
+    const char* v = std::getenv(env.c_str());
+    if (v == nullptr || *v == '\0') r.fail("auth.token_secret_env", "environment variable " + env + " is not set");
+    s.token_secret = v;
+  }
+  if (s.token_secret.size() < 16) r.fail("auth.token_secret", "must be at least 16 characters");
+
+  const auto shops = r.tables(root, "", "shops");
+  if (shops.empty()) r.fail("shops", "at least one [[shops]] is required");
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < shops.size(); ++i) {
+    auto shop = read_shop(r, *shops[i], "shops[" + std::to_string(i) + "]");
+    if (!ids.insert(shop.id).second) r.fail("shops[" + std::to_string(i) + "].id", "shop \"" + shop.id + "\" is defined twice");
+    cfg.shops.push_back(std::move(shop));
+  }
+  return cfg;
+}
+
+AppConfig load_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot be read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+}  // namespace sb::app

@@ -1,0 +1,32 @@
+// Startup configuration from TOML (config/*.toml), validated as a whole: a bad file refuses to
+// start with a message naming the file, the key and what is wrong.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/shop_config.hpp"
+#include "net/server.hpp"
+
+namespace sb::app {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct AppConfig {
+  std::string path;
+  net::ServerOptions server;
+  std::vector<core::ShopConfig> shops;
+};
+
+// Throws ConfigError.
+AppConfig load_config(const std::string& path);
+AppConfig parse_config(const std::string& text, const std::string& source_name);
+
+// "host:port" -> host, port; throws ConfigError naming `what`.
+void parse_listen(const std::string& text, const std::string& what, std::string& host, unsigned short& port);
+
+}  // namespace sb::app

@@ -1,0 +1,190 @@
+// switchboard: the server and its tools. `switchboard --help` lists every subcommand.
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "app/chat_client.hpp"
+#include "app/config.hpp"
+#include "core/time.hpp"
+#include "net/server.hpp"
+#include "net/token.hpp"
+
+namespace {
+
+using namespace sb;
+
+std::string base36(std::uint64_t v) {
+  const char* digits = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string s;
+  do {
+    s.insert(s.begin(), digits[v % 36]);
+    v /= 36;
+  } while (v > 0);
+  return s;
+}
+
+// Ids carry the process start so that sessions of two runs never share an id.
+std::string make_id_prefix() {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return base36(static_cast<std::uint64_t>(ms)) + base36(static_cast<std::uint64_t>(::getpid()) % 1296) + "-";
+}
+
+struct ServeArgs {
+  std::string config;
+  std::string listen;
+  int threads = 0;
+  std::string clock = "system";
+  std::string clock_start;
+  std::string log_level = "info";
+};
+
+int serve(const ServeArgs& a) {
+  app::AppConfig cfg;
+  try {
+    cfg = app::load_config(a.config);
+    if (!a.listen.empty()) app::parse_listen(a.listen, "--listen", cfg.server.host, cfg.server.port);
+  } catch (const app::ConfigError& e) {
+    std::cerr << "switchboard: refusing to start: " << e.what() << "\n";
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(a.log_level));
+  if (a.threads > 0) cfg.server.threads = static_cast<std::size_t>(a.threads);
+  cfg.server.id_prefix = make_id_prefix();
+  net::Clock clock = net::Clock::system();
+  if (a.clock == "manual") {
+    if (!cfg.server.manual_clock_allowed) {
+      std::cerr << "switchboard: refusing to start: " << a.config
+                << ": server.manual_clock_allowed: must be true to run with --clock manual\n";
+      return 2;
+    }
+    core::TimeMs start = clock.now();
+    if (!a.clock_start.empty()) {
+      auto t = core::parse_rfc3339(a.clock_start);
+      if (!t) {
+        std::cerr << "switchboard: refusing to start: --clock-start: not an RFC 3339 time: \"" << a.clock_start << "\"\n";
+        return 2;
+      }
+      start = *t;
+    }
+    clock = net::Clock::manual(start);
+  } else if (a.clock != "system") {
+    std::cerr << "switchboard: refusing to start: --clock: must be system or manual, got \"" << a.clock << "\"\n";
+    return 2;
+  }
+
+  net::Server server(cfg.server, cfg.shops, clock);
+  unsigned short port = 0;
+  try {
+    port = server.start();
+  } catch (const std::exception& e) {
+    std::cerr << "switchboard: cannot listen on " << cfg.server.host << ":" << cfg.server.port << ": " << e.what() << "\n";
+    return 1;
+  }
+  std::cout << "switchboard listening on " << cfg.server.host << ":" << port << " (" << cfg.shops.size() << " shops, "
+            << cfg.server.threads << " shards, " << a.clock << " clock)" << std::endl;
+
+  boost::asio::io_context signals_ctx;
+  boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: draining", sig);
+    server.stop();
+  });
+  signals_ctx.run();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("switchboard"));
+  CLI::App app{"Switchboard: routes live customer-service chats for marketplace shops and measures them."};
+  app.require_subcommand(1);
+
+  ServeArgs serve_args;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the server");
+  serve_cmd->add_option("--config", serve_args.config, "TOML config file")->required();
+  serve_cmd->add_option("--listen", serve_args.listen, "HOST:PORT, overrides server.listen (port 0: any free port)");
+  serve_cmd->add_option("--threads", serve_args.threads, "Shards (event-loop threads), overrides server.threads");
+  serve_cmd->add_option("--clock", serve_args.clock, "system (default) or manual (tests: advance via POST /api/v1/admin/clock)");
+  serve_cmd->add_option("--clock-start", serve_args.clock_start, "Manual clock start, RFC 3339, e.g. 2026-08-18T06:00:00+08:00");
+  serve_cmd->add_option("--log-level", serve_args.log_level, "trace, debug, info, warn, error");
+
+  std::string token_config, token_secret, token_shop, token_person, token_role;
+  double token_ttl_hours = 12;
+  auto* token_cmd = app.add_subcommand("token", "Issue a signed token for an agent, supervisor, order system or admin");
+  token_cmd->add_option("--config", token_config, "Config file whose [auth] secret signs the token");
+  token_cmd->add_option("--secret", token_secret, "The secret itself (instead of --config)");
+  token_cmd->add_option("--shop", token_shop, "Shop id (\"*\" for admin)")->required();
+  token_cmd->add_option("--person", token_person, "Agent, supervisor or member id; any name for orders/admin")->required();
+  token_cmd->add_option("--role", token_role, "customer, agent, supervisor, orders or admin")->required();
+  token_cmd->add_option("--ttl-hours", token_ttl_hours, "Hours until it expires (default 12)");
+
+  std::string check_config;
+  auto* check_cmd = app.add_subcommand("check-config", "Validate a config file and print what it describes");
+  check_cmd->add_option("--config", check_config, "TOML config file")->required();
+
+  app::ChatOptions chat;
+  std::string chat_connect = "127.0.0.1:8080";
+  auto* chat_cmd = app.add_subcommand("chat", "Chat over WebSocket from the terminal as a customer, agent or supervisor");
+  chat_cmd->add_option("--connect", chat_connect, "HOST:PORT of the server");
+  chat_cmd->add_option("--shop", chat.shop, "Shop id")->required();
+  chat_cmd->add_option("--role", chat.role, "customer, agent or supervisor")->required();
+  chat_cmd->add_option("--as", chat.person, "Member id (customers); agents and supervisors take theirs from the token")->required();
+  chat_cmd->add_option("--token", chat.token, "Signed token (agents and supervisors)");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (serve_cmd->parsed()) return serve(serve_args);
+  if (token_cmd->parsed()) {
+    if (token_secret.empty() && !token_config.empty()) {
+      try {
+        token_secret = app::load_config(token_config).server.token_secret;
+      } catch (const app::ConfigError& e) {
+        std::cerr << "switchboard token: " << e.what() << "\n";
+        return 2;
+      }
+    }
+    if (token_secret.empty()) {
+      std::cerr << "switchboard token: give --config or --secret\n";
+      return 2;
+    }
+    if (!net::valid_role_name(token_role)) {
+      std::cerr << "switchboard token: --role must be customer, agent, supervisor, orders or admin\n";
+      return 2;
+    }
+    const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::cout << net::issue_token(token_secret, {token_shop, token_person, token_role,
+                                                 now_s + static_cast<std::int64_t>(token_ttl_hours * 3600)})
+              << "\n";
+    return 0;
+  }
+  if (check_cmd->parsed()) {
+    try {
+      const auto cfg = app::load_config(check_config);
+      std::cout << check_config << ": ok: " << cfg.shops.size() << " shops\n";
+      for (const auto& s : cfg.shops)
+        std::cout << "  " << s.id << ": " << s.skills.size() << " skills, " << s.agents.size() << " agents\n";
+      return 0;
+    } catch (const app::ConfigError& e) {
+      std::cerr << e.what() << "\n";
+      return 2;
+    }
+  }
+  if (chat_cmd->parsed()) {
+    try {
+      app::parse_listen(chat_connect, "--connect", chat.host, chat.port);
+    } catch (const app::ConfigError& e) {
+      std::cerr << "switchboard chat: " << e.what() << "\n";
+      return 2;
+    }
+    return app::run_chat(chat);
+  }
+  return 0;
+}

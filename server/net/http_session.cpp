@@ -1,0 +1,80 @@
+#include "http_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/websocket.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api.hpp"
+#include "server.hpp"
+#include "websocket_session.hpp"
+
+namespace sb::net {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+constexpr std::chrono::seconds http_request_timeout{30};
+}
+
+HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, Server& server)
+    : stream_(std::move(socket)), server_(server) {}
+
+void HttpSession::run() {
+  boost::asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+}
+
+void HttpSession::do_read() {
+  parser_.emplace();
+  parser_->body_limit(server_.options().http_body_bytes_max);
+  parser_->header_limit(16 * 1024);
+  stream_.expires_after(std::min<std::chrono::steady_clock::duration>(http_request_timeout, server_.options().handshake_timeout));
+  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+}
+
+void HttpSession::on_read(beast::error_code ec, std::size_t) {
+  if (ec == http::error::end_of_stream) {
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    return;
+  }
+  if (ec) {
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      write(error_response(http::status::payload_too_large, 11, false, "request larger than the limit"));
+    }
+    return;  // timeouts and resets simply end the connection
+  }
+  auto& req = parser_->get();
+  if (beast::websocket::is_upgrade(req)) {
+    if (req.target() != "/ws") {
+      write(error_response(http::status::not_found, req.version(), false, "WebSocket endpoint is /ws"));
+      return;
+    }
+    stream_.expires_never();  // the WebSocket session sets its own timeouts
+    std::make_shared<WebsocketSession>(stream_.release_socket(), server_)->run(parser_->release());
+    return;
+  }
+  auto self = shared_from_this();
+  handle_api(server_, parser_->release(), [self](http::response<http::string_body> res) {
+    boost::asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+  });
+}
+
+void HttpSession::write(http::response<http::string_body> res) {
+  res.set(http::field::server, "switchboard");
+  res.prepare_payload();
+  const bool keep_alive = res.keep_alive();
+  response_ = std::make_shared<http::response<http::string_body>>(std::move(res));
+  http::async_write(stream_, *response_, beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), keep_alive));
+}
+
+void HttpSession::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+  if (ec) return;
+  if (!keep_alive) {
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    return;
+  }
+  do_read();
+}
+
+}  // namespace sb::net

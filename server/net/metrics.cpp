@@ -1,0 +1,147 @@
+#include "metrics.hpp"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace sb::net {
+
+namespace {
+
+struct Named {
+  const char* name;
+  const char* help;
+};
+
+constexpr std::array<Named, static_cast<std::size_t>(core::Counter::count_)> counter_names{{
+    {"switchboard_requests_total", "Requests inside service hours (connection rate denominator)"},
+    {"switchboard_requests_no_agent_total", "Requests not connected: no agent online or queue full"},
+    {"switchboard_requests_abandoned_total", "Requests not connected: the customer gave up in the queue"},
+    {"switchboard_sessions_total", "Connected requests (connection rate numerator)"},
+    {"switchboard_sessions_judged_total", "Closed sessions judged on their last leg (45-s rate denominator)"},
+    {"switchboard_sessions_responded_45s_total", "Judged sessions whose last leg got a human reply within 45 s"},
+    {"switchboard_first_response_breaches_total", "Legs or waits that crossed the first-response threshold unanswered"},
+    {"switchboard_sessions_valid_total", "Sessions where customer and agent each wrote (rating rate denominator)"},
+    {"switchboard_sessions_rated_total", "Valid sessions with a final rating (rating rate numerator)"},
+    {"switchboard_sessions_satisfied_total", "Final ratings of 4 or 5 (satisfaction numerator)"},
+    {"switchboard_messages_left_total", "Messages left by customers (reply rate denominator)"},
+    {"switchboard_messages_replied_total", "Left messages answered (reply rate numerator)"},
+    {"switchboard_members_inquiring_total", "Distinct members with a valid session, per shop day"},
+    {"switchboard_members_converted_total", "Distinct inquiring members who ordered within the window, per shop day"},
+    {"switchboard_orders_total", "Distinct order ids received"},
+    {"switchboard_orders_duplicate_total", "Repeated deliveries of a known order id (counted once)"},
+    {"switchboard_requests_outside_hours_total", "First messages outside service hours (not requests)"},
+    {"switchboard_shop_online_seconds_total", "Time with at least one agent online (accrued at interval ends and hour boundaries)"},
+}};
+
+constexpr std::array<Named, static_cast<std::size_t>(core::Gauge::count_)> gauge_names{{
+    {"switchboard_queue_length", "Customers waiting per shop and skill"},
+    {"switchboard_queue_oldest_enqueued_timestamp_seconds", "When the longest waiter joined the queue (0: empty); wait = time() - this"},
+    {"switchboard_agents_online", "Agents with status online"},
+    {"switchboard_agents_paused", "Agents with status paused"},
+    {"switchboard_sessions_open", "Open sessions"},
+}};
+
+constexpr std::array<Named, static_cast<std::size_t>(core::Histogram::count_)> histogram_names{{
+    {"switchboard_queue_wait_seconds", "From a request's first message to its first assignment"},
+    {"switchboard_first_response_seconds", "From a leg's clock start to its agent's first message"},
+}};
+
+bool shop_level(core::Counter c) {
+  switch (c) {
+    case core::Counter::messages_left:
+    case core::Counter::messages_replied:
+    case core::Counter::members_inquiring:
+    case core::Counter::members_converted:
+    case core::Counter::orders:
+    case core::Counter::orders_duplicate:
+    case core::Counter::requests_outside_hours:
+    case core::Counter::online_ms: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      connections_open(prometheus::BuildGauge()
+                           .Name("switchboard_connections_open")
+                           .Help("Open WebSocket connections")
+                           .Register(*registry_)
+                           .Add({})),
+      connections_total(prometheus::BuildCounter()
+                            .Name("switchboard_connections_total")
+                            .Help("WebSocket connections accepted")
+                            .Register(*registry_)
+                            .Add({})),
+      errors(prometheus::BuildCounter()
+                 .Name("switchboard_errors_total")
+                 .Help("Error replies sent to clients, by code")
+                 .Register(*registry_)),
+      auth_failures(prometheus::BuildCounter()
+                        .Name("switchboard_security_refusals_total")
+                        .Help("Refused tokens and role or shop crossings, by reason")
+                        .Register(*registry_)),
+      frames_in(prometheus::BuildCounter().Name("switchboard_frames_in_total").Help("Frames received").Register(*registry_).Add({})),
+      frames_out(prometheus::BuildCounter().Name("switchboard_frames_out_total").Help("Frames sent").Register(*registry_).Add({})),
+      send_queue_overflows(prometheus::BuildCounter()
+                               .Name("switchboard_send_queue_overflows_total")
+                               .Help("Connections closed because their send queue was full")
+                               .Register(*registry_)
+                               .Add({})) {
+  for (std::size_t i = 0; i < counters_.size(); ++i)
+    counters_[i] = &prometheus::BuildCounter().Name(counter_names[i].name).Help(counter_names[i].help).Register(*registry_);
+  for (std::size_t i = 0; i < gauges_.size(); ++i)
+    gauges_[i] = &prometheus::BuildGauge().Name(gauge_names[i].name).Help(gauge_names[i].help).Register(*registry_);
+  for (std::size_t i = 0; i < histograms_.size(); ++i)
+    histograms_[i] =
+        &prometheus::BuildHistogram().Name(histogram_names[i].name).Help(histogram_names[i].help).Register(*registry_);
+}
+
+const prometheus::Histogram::BucketBoundaries& Metrics::buckets(core::Histogram h) {
+  static const prometheus::Histogram::BucketBoundaries queue{1, 5, 10, 20, 30, 45, 60, 120, 300, 600, 1800};
+  static const prometheus::Histogram::BucketBoundaries first{1, 5, 10, 15, 20, 30, 45, 60, 120, 300};
+  return h == core::Histogram::queue_wait_seconds ? queue : first;
+}
+
+std::string Metrics::serialize() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, registry_->Collect());
+  return out.str();
+}
+
+prometheus::Labels ShardSink::labels(std::string_view shop, std::string_view skill) const {
+  prometheus::Labels l{{"shop", std::string(shop)}};
+  if (!skill.empty()) l.emplace("skill", std::string(skill));
+  return l;
+}
+
+void ShardSink::add(std::string_view shop, std::string_view skill, core::Counter c, std::uint64_t delta) {
+  const std::string sk = shop_level(c) ? std::string() : std::string(skill);
+  auto key = std::make_tuple(std::string(shop), sk, static_cast<int>(c));
+  auto it = counters_.find(key);
+  if (it == counters_.end())
+    it = counters_.emplace(key, &metrics_.counter_family(c).Add(labels(shop, sk))).first;
+  // online time is reported in milliseconds and exposed in seconds.
+  it->second->Increment(c == core::Counter::online_ms ? static_cast<double>(delta) / 1000.0 : static_cast<double>(delta));
+}
+
+void ShardSink::set(std::string_view shop, std::string_view skill, core::Gauge g, double value) {
+  auto key = std::make_tuple(std::string(shop), std::string(skill), static_cast<int>(g));
+  auto it = gauges_.find(key);
+  if (it == gauges_.end()) it = gauges_.emplace(key, &metrics_.gauge_family(g).Add(labels(shop, skill))).first;
+  it->second->Set(g == core::Gauge::queue_oldest_enqueued_ms ? value / 1000.0 : value);
+}
+
+void ShardSink::observe(std::string_view shop, std::string_view skill, core::Histogram h, double value) {
+  auto key = std::make_tuple(std::string(shop), std::string(skill), static_cast<int>(h));
+  auto it = histograms_.find(key);
+  if (it == histograms_.end())
+    it = histograms_
+             .emplace(key, &metrics_.histogram_family(h).Add(labels(shop, skill), Metrics::buckets(h)))
+             .first;
+  it->second->Observe(value);
+}
+
+}  // namespace sb::net

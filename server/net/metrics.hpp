@@ -1,0 +1,68 @@
+// Prometheus metrics: the figures' counters and live gauges (labels shop and skill only, never
+// agent or member ids) plus the server's own health series, served as text on /metrics.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/counter_sink.hpp"
+
+namespace sb::net {
+
+class Metrics {
+  // Declared first: the references below are registered in it during construction.
+  std::shared_ptr<prometheus::Registry> registry_;
+
+ public:
+  Metrics();
+  std::string serialize() const;
+  prometheus::Registry& registry() { return *registry_; }
+
+  prometheus::Family<prometheus::Counter>& counter_family(core::Counter c) { return *counters_[static_cast<std::size_t>(c)]; }
+  prometheus::Family<prometheus::Gauge>& gauge_family(core::Gauge g) { return *gauges_[static_cast<std::size_t>(g)]; }
+  prometheus::Family<prometheus::Histogram>& histogram_family(core::Histogram h) {
+    return *histograms_[static_cast<std::size_t>(h)];
+  }
+  static const prometheus::Histogram::BucketBoundaries& buckets(core::Histogram h);
+
+  // Server health.
+  prometheus::Gauge& connections_open;
+  prometheus::Counter& connections_total;
+  prometheus::Family<prometheus::Counter>& errors;         // label code
+  prometheus::Family<prometheus::Counter>& auth_failures;  // label reason
+  prometheus::Counter& frames_in;
+  prometheus::Counter& frames_out;
+  prometheus::Counter& send_queue_overflows;
+
+ private:
+  std::array<prometheus::Family<prometheus::Counter>*, static_cast<std::size_t>(core::Counter::count_)> counters_{};
+  std::array<prometheus::Family<prometheus::Gauge>*, static_cast<std::size_t>(core::Gauge::count_)> gauges_{};
+  std::array<prometheus::Family<prometheus::Histogram>*, static_cast<std::size_t>(core::Histogram::count_)> histograms_{};
+};
+
+// One per shard, used only on the shard's thread: caches the series of its shops so the hot
+// path is an atomic add (Family::Add takes a lock only the first time a label set is seen).
+class ShardSink : public core::CounterSink {
+ public:
+  explicit ShardSink(Metrics& metrics) : metrics_(metrics) {}
+  void add(std::string_view shop, std::string_view skill, core::Counter c, std::uint64_t delta) override;
+  void set(std::string_view shop, std::string_view skill, core::Gauge g, double value) override;
+  void observe(std::string_view shop, std::string_view skill, core::Histogram h, double value) override;
+
+ private:
+  prometheus::Labels labels(std::string_view shop, std::string_view skill) const;
+  Metrics& metrics_;
+  std::map<std::tuple<std::string, std::string, int>, prometheus::Counter*> counters_;
+  std::map<std::tuple<std::string, std::string, int>, prometheus::Gauge*> gauges_;
+  std::map<std::tuple<std::string, std::string, int>, prometheus::Histogram*> histograms_;
+};
+
+}  // namespace sb::net

@@ -1,0 +1,93 @@
+#include "server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <functional>
+#include <thread>
+
+#include "listener.hpp"
+#include "shard.hpp"
+#include "websocket_session.hpp"
+
+namespace sb::net {
+
+namespace {
+
+// FNV-1a: a stable shop -> shard map, the same on every start.
+std::size_t shard_of(const std::string& shop, std::size_t shards) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : shop) h = (h ^ c) * 1099511628211ULL;
+  return static_cast<std::size_t>(h % shards);
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options, std::vector<core::ShopConfig> shops, Clock clock)
+    : options_(std::move(options)), clock_(std::move(clock)) {
+  const std::size_t n = std::max<std::size_t>(1, options_.threads);
+  for (std::size_t i = 0; i < n; ++i)
+    shards_.push_back(std::make_unique<Shard>(i, clock_, metrics_, core::EngineOptions{options_.id_prefix, 4'000'000, false}));
+  for (auto& shop : shops) {
+    const std::size_t s = shard_of(shop.id, n);
+    routes_[shop.id] = ShopRoute{s, shop.customer_token_required, shop.hours.utc_offset_minutes()};
+    shards_[s]->add_shop(std::move(shop));
+  }
+}
+
+Server::~Server() = default;
+
+const ShopRoute* Server::route(const std::string& shop) const {
+  auto it = routes_.find(shop);
+  return it == routes_.end() ? nullptr : &it->second;
+}
+
+boost::asio::io_context& Server::next_context() {
+  // Only the listener's strand calls this.
+  return shards_[next_context_++ % shards_.size()]->context();
+}
+
+unsigned short Server::start() {
+  listener_ = std::make_shared<Listener>(shards_[0]->context(), *this);
+  const unsigned short port = listener_->open(options_.host, options_.port);
+  for (auto& s : shards_) s->start();
+  listener_->run();
+  return port;
+}
+
+bool Server::track(const std::shared_ptr<WebsocketSession>& s) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.emplace(s.get(), s);
+  return true;
+}
+
+void Server::untrack(WebsocketSession* s) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.erase(s);
+}
+
+std::size_t Server::connections() const {
+  std::lock_guard lock(sessions_mutex_);
+  return sessions_.size();
+}
+
+void Server::stop() {
+  if (draining_) return;
+  draining_ = true;
+  if (listener_) listener_->stop();
+  std::vector<std::shared_ptr<WebsocketSession>> live;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    for (auto& [ptr, weak] : sessions_)
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+  }
+  spdlog::info("stopping: telling {} connections to reconnect elsewhere", live.size());
+  for (auto& s : live) s->shut_down("server stopping", 1000);
+  live.clear();
+  const auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
+  while (connections() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (connections() > 0) spdlog::warn("drain time over with {} connections still open", connections());
+  for (auto& s : shards_) s->stop();
+}
+
+}  // namespace sb::net

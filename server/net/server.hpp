@@ -1,0 +1,84 @@
+// The running server: shards, the listener, metrics and the clock, and the map from shop to the
+// shard that owns it. Sessions ask it where a shop lives; main asks it to run and to stop.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "clock.hpp"
+#include "core/shop_config.hpp"
+#include "metrics.hpp"
+
+namespace sb::net {
+
+class Shard;
+class Listener;
+class WebsocketSession;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  unsigned short port = 8080;
+  std::size_t threads = 2;
+  std::string token_secret;
+  bool manual_clock_allowed = false;
+  std::size_t send_queue_messages_max = 1024;
+  std::size_t frame_bytes_max = 64 * 1024;
+  std::size_t http_body_bytes_max = 64 * 1024;
+  std::size_t connections_max = 18'000;
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds drain_timeout{5'000};
+  std::string id_prefix;  // unique per process start: ids never repeat across restarts
+};
+
+struct ShopRoute {
+  std::size_t shard = 0;
+  bool customer_token_required = false;
+  int utc_offset_minutes = 0;
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, std::vector<core::ShopConfig> shops, Clock clock);
+  ~Server();
+
+  // Binds and starts the shards; returns the bound port (useful with port 0).
+  unsigned short start();
+  // Graceful: stop accepting, tell every client to reconnect elsewhere, flush, close, stop shards.
+  void stop();
+  bool draining() const { return draining_; }
+
+  const ServerOptions& options() const { return options_; }
+  Metrics& metrics() { return metrics_; }
+  Clock& clock() { return clock_; }
+  Shard& shard(std::size_t i) { return *shards_.at(i); }
+  std::size_t shard_count() const { return shards_.size(); }
+  const ShopRoute* route(const std::string& shop) const;
+  boost::asio::io_context& next_context();
+
+  // Live connections, so a stop can reach those that never said hello.
+  bool track(const std::shared_ptr<WebsocketSession>& s);
+  void untrack(WebsocketSession* s);
+  std::size_t connections() const;
+
+ private:
+  ServerOptions options_;
+  Clock clock_;
+  Metrics metrics_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::unordered_map<std::string, ShopRoute> routes_;
+  std::shared_ptr<Listener> listener_;
+  std::size_t next_context_ = 0;
+  bool draining_ = false;
+  mutable std::mutex sessions_mutex_;  // connect and disconnect only, never per message
+  std::unordered_map<WebsocketSession*, std::weak_ptr<WebsocketSession>> sessions_;
+};
+
+}  // namespace sb::net

@@ -1,0 +1,153 @@
+#include "shard.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "websocket_session.hpp"
+
+namespace sb::net {
+
+namespace v1 = switchboard::v1;
+
+Shard::Shard(std::size_t index, Clock& clock, Metrics& metrics, core::EngineOptions options)
+    : index_(index),
+      clock_(clock),
+      metrics_(metrics),
+      work_(boost::asio::make_work_guard(ioc_)),
+      timer_(ioc_),
+      sink_(metrics),
+      engine_(std::move(options), &sink_) {}
+
+void Shard::add_shop(core::ShopConfig config) { pending_shops_.push_back(std::move(config)); }
+
+void Shard::start() {
+  core::Output out;
+  for (auto& c : pending_shops_) engine_.add_shop(std::move(c), now(), out);
+  pending_shops_.clear();
+  route(out, nullptr, {});
+  arm();
+  thread_ = std::thread([this] {
+    try {
+      ioc_.run();
+    } catch (const std::exception& e) {
+      spdlog::critical("shard {} stopped on an exception: {}", index_, e.what());
+      std::abort();
+    }
+  });
+}
+
+void Shard::stop() {
+  boost::asio::post(ioc_, [this] {
+    directory_.clear();
+    supervisors_.clear();
+    timer_.cancel();
+    work_.reset();
+  });
+  if (thread_.joinable()) thread_.join();
+}
+
+core::TimeMs Shard::now() {
+  floor_ = std::max(floor_, clock_.now());
+  return floor_;
+}
+
+std::string Shard::key(const std::string& shop, v1::Role role, const std::string& person) {
+  return shop + '\x1f' + std::to_string(role) + '\x1f' + person;
+}
+
+void Shard::join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, std::string request_id) {
+  boost::asio::post(ioc_, [this, conn = std::move(conn), actor = std::move(actor), request_id = std::move(request_id)] {
+    core::Output out;
+    engine_.person_joined(now(), actor, out);
+    if (out.reply && out.reply->has_welcome()) {
+      directory_[key(actor.shop, actor.role, actor.person)].push_back(conn);
+      if (actor.role == v1::ROLE_SUPERVISOR) supervisors_[actor.shop].push_back(conn);
+      conn->joined_on_shard();
+    }
+    route(out, conn.get(), request_id);
+    arm();
+  });
+}
+
+void Shard::leave(std::shared_ptr<WebsocketSession> conn, core::Actor actor) {
+  boost::asio::post(ioc_, [this, conn = std::move(conn), actor = std::move(actor)] {
+    auto drop = [&](auto& map, const std::string& k) {
+      auto it = map.find(k);
+      if (it == map.end()) return false;
+      auto& v = it->second;
+      const auto before = v.size();
+      std::erase(v, conn);
+      const bool found = v.size() != before;
+      if (v.empty()) map.erase(it);
+      return found;
+    };
+    if (!drop(directory_, key(actor.shop, actor.role, actor.person))) return;  // never joined
+    if (actor.role == v1::ROLE_SUPERVISOR) drop(supervisors_, actor.shop);
+    core::Output out;
+    engine_.person_left(now(), actor, out);
+    route(out, nullptr, {});
+    arm();
+  });
+}
+
+void Shard::handle(std::shared_ptr<WebsocketSession> conn, core::Actor actor, v1::ClientMessage msg) {
+  boost::asio::post(ioc_, [this, conn = std::move(conn), actor = std::move(actor), msg = std::move(msg)] {
+    auto it = directory_.find(key(actor.shop, actor.role, actor.person));
+    if (it == directory_.end() || std::find(it->second.begin(), it->second.end(), conn) == it->second.end()) {
+      conn->send_error(v1::ERROR_CODE_NOT_AUTHENTICATED, "this connection's hello was not accepted", msg.request_id());
+      return;
+    }
+    core::Output out;
+    engine_.handle(now(), actor, msg, out);
+    route(out, conn.get(), msg.request_id());
+    arm();
+  });
+}
+
+std::size_t Shard::advance_to(core::TimeMs target) {
+  floor_ = std::max(floor_, target);
+  core::Output out;
+  const std::size_t fired = engine_.advance(floor_, out);
+  route(out, nullptr, {});
+  return fired;
+}
+
+void Shard::route(core::Output& out, WebsocketSession* replier, const std::string& request_id) {
+  if (out.reply && replier != nullptr) {
+    auto reply = std::make_shared<v1::ServerMessage>(std::move(*out.reply));
+    reply->set_request_id(request_id);
+    if (reply->has_error()) metrics_.errors.Add({{"code", v1::ErrorCode_Name(reply->error().code())}}).Increment();
+    replier->send(std::move(reply));
+  }
+  for (const auto& d : out.deliveries) {
+    if (d.to.role == v1::ROLE_SUPERVISOR && d.to.id == core::all_supervisors) {
+      if (auto it = supervisors_.find(d.shop); it != supervisors_.end())
+        for (const auto& c : it->second) c->send(d.message);
+      continue;
+    }
+    if (auto it = directory_.find(key(d.shop, d.to.role, d.to.id)); it != directory_.end())
+      for (const auto& c : it->second) c->send(d.message);
+  }
+  out.clear();
+}
+
+void Shard::arm() {
+  if (clock_.is_manual()) return;
+  const auto due = engine_.next_due();
+  if (!due || (armed_ && *due >= armed_due_)) return;
+  armed_ = true;
+  armed_due_ = *due;
+  timer_.expires_after(std::chrono::milliseconds(std::max<core::TimeMs>(0, *due - clock_.now())));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec == boost::asio::error::operation_aborted) return;
+    armed_ = false;
+    core::Output out;
+    engine_.advance(now(), out);
+    route(out, nullptr, {});
+    arm();
+  });
+}
+
+}  // namespace sb::net

@@ -1,0 +1,67 @@
+// One thread's event loop and the shops it owns. Everything that touches those shops runs here,
+// posted from connections on other threads; nothing here takes a lock. Routes the core's
+// deliveries to the connections of the people they name and arms the core's timers.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "clock.hpp"
+#include "core/engine.hpp"
+#include "metrics.hpp"
+
+namespace sb::net {
+
+class WebsocketSession;
+
+class Shard {
+ public:
+  Shard(std::size_t index, Clock& clock, Metrics& metrics, core::EngineOptions options);
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  void add_shop(core::ShopConfig config);  // before start()
+  void start();
+  void stop();   // stops the loop and joins the thread
+  boost::asio::io_context& context() { return ioc_; }
+  std::size_t index() const { return index_; }
+
+  // Thread-safe: each posts to the shard's loop.
+  void join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, std::string request_id);
+  void leave(std::shared_ptr<WebsocketSession> conn, core::Actor actor);
+  void handle(std::shared_ptr<WebsocketSession> conn, core::Actor actor, switchboard::v1::ClientMessage msg);
+
+  // Shard thread only.
+  core::Engine& engine() { return engine_; }
+  core::TimeMs now();
+  std::size_t advance_to(core::TimeMs target);  // manual clock: fire every timer due by target
+  void route(core::Output& out, WebsocketSession* replier, const std::string& request_id);
+
+ private:
+  static std::string key(const std::string& shop, switchboard::v1::Role role, const std::string& person);
+  void arm();
+
+  std::size_t index_;
+  Clock& clock_;
+  Metrics& metrics_;
+  boost::asio::io_context ioc_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  boost::asio::steady_timer timer_;
+  bool armed_ = false;
+  core::TimeMs armed_due_ = 0;
+  core::TimeMs floor_ = 0;  // time never runs backwards for the core
+  ShardSink sink_;
+  core::Engine engine_;
+  std::vector<core::ShopConfig> pending_shops_;
+  std::thread thread_;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<WebsocketSession>>> directory_;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<WebsocketSession>>> supervisors_;  // by shop
+};
+
+}  // namespace sb::net

@@ -1,0 +1,223 @@
+#include "websocket_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "codec.hpp"
+#include "server.hpp"
+#include "shard.hpp"
+#include "token.hpp"
+
+namespace sb::net {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace v1 = switchboard::v1;
+
+namespace {
+
+constexpr std::size_t member_id_bytes_max = 128;
+
+const char* role_name(v1::Role r) {
+  switch (r) {
+    case v1::ROLE_CUSTOMER: return "customer";
+    case v1::ROLE_AGENT: return "agent";
+    case v1::ROLE_SUPERVISOR: return "supervisor";
+    default: return "unspecified";
+  }
+}
+
+}  // namespace
+
+WebsocketSession::WebsocketSession(boost::asio::ip::tcp::socket&& socket, Server& server)
+    : ws_(std::move(socket)), server_(server) {
+  server_.metrics().connections_open.Increment();
+  server_.metrics().connections_total.Increment();
+}
+
+WebsocketSession::~WebsocketSession() { server_.metrics().connections_open.Decrement(); }
+
+void WebsocketSession::run(beast::http::request<beast::http::string_body> req) {
+  const auto& opt = server_.options();
+  ws_.set_option(websocket::stream_base::timeout{opt.handshake_timeout, opt.idle_timeout, true});
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "switchboard"); }));
+  ws_.read_message_max(opt.frame_bytes_max);
+  ws_.auto_fragment(false);
+  server_.track(shared_from_this());
+  ws_.async_accept(req, beast::bind_front_handler(&WebsocketSession::on_accept, shared_from_this()));
+}
+
+void WebsocketSession::on_accept(beast::error_code ec) {
+  if (ec) {
+    spdlog::debug("websocket accept failed: {}", ec.message());
+    ended();
+    return;
+  }
+  do_read();
+}
+
+void WebsocketSession::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&WebsocketSession::on_read, shared_from_this()));
+}
+
+void WebsocketSession::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    if (ec != websocket::error::closed) spdlog::debug("websocket read ended: {}", ec.message());
+    ended();
+    return;
+  }
+  server_.metrics().frames_in.Increment();
+  const auto data = buffer_.cdata();
+  on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()), ws_.got_text());
+  buffer_.consume(buffer_.size());
+  if (!closing_) do_read();
+}
+
+void WebsocketSession::on_frame(std::string_view payload, bool text) {
+  text_ = text;
+  Decoded d = decode_frame(payload, text);
+  if (!d.ok) {
+    send_error(d.code, d.error, d.request_id);
+    return;
+  }
+  if (d.message.has_hello()) {
+    on_hello(d.message);
+    return;
+  }
+  if (shard_ == nullptr) {
+    send_error(v1::ERROR_CODE_NOT_AUTHENTICATED, "send hello first", d.request_id);
+    return;
+  }
+  shard_->handle(shared_from_this(), actor_, std::move(d.message));
+}
+
+void WebsocketSession::refuse(v1::ErrorCode code, std::string text, const std::string& request_id, const char* reason) {
+  server_.metrics().auth_failures.Add({{"reason", reason}}).Increment();
+  spdlog::info("hello refused: {}", text);  // the text never contains the token
+  send_error(code, std::move(text), request_id);
+}
+
+void WebsocketSession::on_hello(const v1::ClientMessage& msg) {
+  const auto& h = msg.hello();
+  const std::string& rid = msg.request_id();
+  if (shard_ != nullptr) {
+    send_error(v1::ERROR_CODE_INVALID_STATE, "hello was already accepted on this connection", rid);
+    return;
+  }
+  if (h.role() != v1::ROLE_CUSTOMER && h.role() != v1::ROLE_AGENT && h.role() != v1::ROLE_SUPERVISOR) {
+    send_error(v1::ERROR_CODE_INVALID_ARGUMENT, "hello.role must be ROLE_CUSTOMER, ROLE_AGENT or ROLE_SUPERVISOR", rid);
+    return;
+  }
+  const ShopRoute* route = server_.route(h.shop_id());
+  if (route == nullptr) {
+    send_error(v1::ERROR_CODE_NOT_FOUND, "no shop \"" + h.shop_id() + "\" on this server", rid);
+    return;
+  }
+  core::Actor actor{h.role(), h.shop_id(), {}};
+  const bool customer = h.role() == v1::ROLE_CUSTOMER;
+  if (customer) {
+    if (h.member_id().empty() || h.member_id().size() > member_id_bytes_max) {
+      send_error(v1::ERROR_CODE_INVALID_ARGUMENT, "hello.member_id must be 1 to 128 bytes for customers", rid);
+      return;
+    }
+    actor.person = h.member_id();
+  }
+  if (!customer || route->customer_token_required || !h.token().empty()) {
+    const TokenCheck check = verify_token(server_.options().token_secret, h.token(), server_.clock().now() / 1000);
+    if (!check.ok) return refuse(v1::ERROR_CODE_BAD_TOKEN, check.error, rid, "bad_token");
+    if (check.claims.shop != h.shop_id())
+      return refuse(v1::ERROR_CODE_BAD_TOKEN, "token is for shop \"" + check.claims.shop + "\", not \"" + h.shop_id() + "\"",
+                    rid, "wrong_shop");
+    if (check.claims.role != role_name(h.role()))
+      return refuse(v1::ERROR_CODE_BAD_TOKEN,
+                    "token is for role " + check.claims.role + ", not " + role_name(h.role()), rid, "wrong_role");
+    if (customer && check.claims.person != h.member_id())
+      return refuse(v1::ERROR_CODE_BAD_TOKEN, "token is for member \"" + check.claims.person + "\"", rid, "wrong_person");
+    actor.person = check.claims.person;
+  }
+  actor_ = actor;
+  shard_ = &server_.shard(route->shard);
+  shard_->join(shared_from_this(), actor_, rid);
+}
+
+void WebsocketSession::send_error(v1::ErrorCode code, std::string text, const std::string& request_id) {
+  auto m = std::make_shared<v1::ServerMessage>();
+  m->set_request_id(request_id);
+  m->mutable_error()->set_code(code);
+  m->mutable_error()->set_message(std::move(text));
+  server_.metrics().errors.Add({{"code", v1::ErrorCode_Name(code)}}).Increment();
+  send(std::move(m));
+}
+
+void WebsocketSession::send(std::shared_ptr<const v1::ServerMessage> msg) {
+  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), msg = std::move(msg)]() mutable {
+    self->enqueue(std::move(msg));
+  });
+}
+
+void WebsocketSession::shut_down(std::string reason, std::uint32_t reconnect_after_ms) {
+  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), reason = std::move(reason), reconnect_after_ms] {
+    auto m = std::make_shared<v1::ServerMessage>();
+    m->mutable_shutdown()->set_reason(reason);
+    m->mutable_shutdown()->set_reconnect_after_ms(reconnect_after_ms);
+    self->enqueue(std::move(m));
+    self->close_after_flush_ = true;
+    if (!self->writing_) self->close_with(websocket::close_code::going_away, "server shutting down");
+  });
+}
+
+void WebsocketSession::enqueue(std::shared_ptr<const v1::ServerMessage> msg) {
+  if (closing_ || ended_) return;
+  if (queue_.size() >= server_.options().send_queue_messages_max) {
+    // A peer that does not read must not make us hold more: close it, its chats are handled as a disconnect.
+    server_.metrics().send_queue_overflows.Increment();
+    spdlog::warn("closing a connection whose send queue is full ({} frames)", queue_.size());
+    close_with(websocket::close_code::policy_error, "send queue full");
+    return;
+  }
+  queue_.push_back(encode_frame(*msg, text_));
+  if (!writing_) do_write();
+}
+
+void WebsocketSession::do_write() {
+  writing_ = true;
+  ws_.text(text_);
+  ws_.async_write(boost::asio::buffer(queue_.front()),
+                  beast::bind_front_handler(&WebsocketSession::on_write, shared_from_this()));
+}
+
+void WebsocketSession::on_write(beast::error_code ec, std::size_t) {
+  writing_ = false;
+  if (ec) {
+    ended();
+    return;
+  }
+  server_.metrics().frames_out.Increment();
+  queue_.pop_front();
+  if (closing_) return;
+  if (!queue_.empty()) {
+    do_write();
+  } else if (close_after_flush_) {
+    close_with(websocket::close_code::going_away, "server shutting down");
+  }
+}
+
+void WebsocketSession::close_with(websocket::close_code code, std::string reason) {
+  if (closing_) return;
+  closing_ = true;
+  // The frame being written must outlive its write; everything behind it is dropped.
+  queue_.erase(writing_ && !queue_.empty() ? queue_.begin() + 1 : queue_.begin(), queue_.end());
+  // Beast allows one close alongside an outstanding write.
+  auto self = shared_from_this();
+  ws_.async_close(websocket::close_reason(code, reason), [self](beast::error_code) { self->ended(); });
+}
+
+void WebsocketSession::ended() {
+  if (ended_) return;
+  ended_ = true;
+  closing_ = true;
+  if (shard_ != nullptr) shard_->leave(shared_from_this(), actor_);
+  server_.untrack(this);
+}
+
+}  // namespace sb::net

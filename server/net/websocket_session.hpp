@@ -1,0 +1,61 @@
+// One WebSocket connection: reads frames, checks Hello and its token, hands messages to the
+// shard that owns the shop, and writes what the shard sends back through a bounded queue.
+#pragma once
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "core/actor.hpp"
+#include "switchboard/v1/switchboard.pb.h"
+
+namespace sb::net {
+
+class Server;
+class Shard;
+
+class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
+ public:
+  WebsocketSession(boost::asio::ip::tcp::socket&& socket, Server& server);
+  ~WebsocketSession();
+
+  void run(boost::beast::http::request<boost::beast::http::string_body> req);
+  // Thread-safe: queue a message for this connection (encoded as the peer last spoke).
+  void send(std::shared_ptr<const switchboard::v1::ServerMessage> msg);
+  void send_error(switchboard::v1::ErrorCode code, std::string text, const std::string& request_id);
+  // Thread-safe: tell the peer to reconnect elsewhere, flush, and close (1001).
+  void shut_down(std::string reason, std::uint32_t reconnect_after_ms);
+  // Called by the shard once Hello was accepted.
+  void joined_on_shard() {}
+
+ private:
+  void on_accept(boost::beast::error_code ec);
+  void do_read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void on_frame(std::string_view payload, bool text);
+  void on_hello(const switchboard::v1::ClientMessage& msg);
+  void enqueue(std::shared_ptr<const switchboard::v1::ServerMessage> msg);
+  void do_write();
+  void on_write(boost::beast::error_code ec, std::size_t bytes);
+  void close_with(boost::beast::websocket::close_code code, std::string reason);
+  void refuse(switchboard::v1::ErrorCode code, std::string text, const std::string& request_id, const char* reason);
+  void ended();
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buffer_;
+  Server& server_;
+  std::deque<std::string> queue_;  // encoded frames; bounded by send_queue_messages_max
+  bool text_ = true;               // reply in the format the peer last used
+  bool writing_ = false;
+  bool closing_ = false;
+  bool close_after_flush_ = false;
+  bool ended_ = false;
+  Shard* shard_ = nullptr;
+  core::Actor actor_;
+};
+
+}  // namespace sb::net
