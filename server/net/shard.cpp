@@ -64,7 +64,8 @@ void Shard::join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, std:
     if (out.reply && out.reply->has_welcome()) {
       directory_[key(actor.shop, actor.role, actor.person)].push_back(conn);
       if (actor.role == v1::ROLE_SUPERVISOR) supervisors_[actor.shop].push_back(conn);
-      conn->joined_on_shard();
+    } else {
+      conn->hello_refused();  // posted ahead of the error reply, so a new hello is accepted after it
     }
     route(out, conn.get(), request_id);
     arm();

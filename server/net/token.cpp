@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 
 #include <charconv>
+#include <chrono>
 #include <vector>
 
 namespace sb::net {
@@ -71,6 +72,10 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 }
 
 }  // namespace
+
+std::int64_t unix_now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 bool valid_role_name(std::string_view role) {
   return role == "customer" || role == "agent" || role == "supervisor" || role == "orders" || role == "admin";

@@ -25,6 +25,10 @@ struct TokenCheck {
 
 constexpr std::size_t token_bytes_max = 1024;
 
+// Token expiry is a security matter and always follows the wall clock, even when the server
+// runs on the manual clock for a scripted day.
+std::int64_t unix_now_s();
+
 std::string issue_token(std::string_view secret, const TokenClaims& claims);
 TokenCheck verify_token(std::string_view secret, std::string_view token, std::int64_t now_unix_s);
 

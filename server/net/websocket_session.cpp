@@ -123,7 +123,7 @@ void WebsocketSession::on_hello(const v1::ClientMessage& msg) {
     actor.person = h.member_id();
   }
   if (!customer || route->customer_token_required || !h.token().empty()) {
-    const TokenCheck check = verify_token(server_.options().token_secret, h.token(), server_.clock().now() / 1000);
+    const TokenCheck check = verify_token(server_.options().token_secret, h.token(), unix_now_s());
     if (!check.ok) return refuse(v1::ERROR_CODE_BAD_TOKEN, check.error, rid, "bad_token");
     if (check.claims.shop != h.shop_id())
       return refuse(v1::ERROR_CODE_BAD_TOKEN, "token is for shop \"" + check.claims.shop + "\", not \"" + h.shop_id() + "\"",
@@ -147,6 +147,13 @@ void WebsocketSession::send_error(v1::ErrorCode code, std::string text, const st
   m->mutable_error()->set_message(std::move(text));
   server_.metrics().errors.Add({{"code", v1::ErrorCode_Name(code)}}).Increment();
   send(std::move(m));
+}
+
+void WebsocketSession::hello_refused() {
+  boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->shard_ = nullptr;
+    self->actor_ = {};
+  });
 }
 
 void WebsocketSession::send(std::shared_ptr<const v1::ServerMessage> msg) {

@@ -29,8 +29,8 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   void send_error(switchboard::v1::ErrorCode code, std::string text, const std::string& request_id);
   // Thread-safe: tell the peer to reconnect elsewhere, flush, and close (1001).
   void shut_down(std::string reason, std::uint32_t reconnect_after_ms);
-  // Called by the shard once Hello was accepted.
-  void joined_on_shard() {}
+  // Thread-safe: the shard refused this connection's hello (e.g. an agent the shop lacks).
+  void hello_refused();
 
  private:
   void on_accept(boost::beast::error_code ec);

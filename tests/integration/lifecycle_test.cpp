@@ -1,0 +1,46 @@
+// Health, readiness, /metrics shape and graceful shutdown of the real binary.
+#include <catch2/catch.hpp>
+
+#include "shops.hpp"
+#include "support/server_process.hpp"
+
+using namespace sb::test;
+namespace v1 = switchboard::v1;
+using BC = v1::ServerMessage::BodyCase;
+
+TEST_CASE("healthz, readyz and /metrics answer; metric names carry no agent or member ids", "[integration][lifecycle]") {
+  ServerProcess server(day_shop_toml, {"--clock", "manual", "--clock-start", "2026-08-18T10:00:00+08:00"});
+  CHECK(server.get("/healthz").status == 200);
+  CHECK(server.get("/readyz").status == 200);
+  CHECK(server.get("/nowhere").status == 404);
+  CHECK(server.post("/healthz", "").status == 405);
+  JsonClient c(server.port());
+  c.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"member-42"}})");
+  c.reply("h");
+  const auto m = server.get("/metrics");
+  REQUIRE(m.status == 200);
+  CHECK(m.body.find("switchboard_queue_length{shop=\"day\",skill=\"phones\"} 0") != std::string::npos);
+  CHECK(m.body.find("switchboard_connections_open 1") != std::string::npos);
+  CHECK(m.body.find("member-42") == std::string::npos);
+  std::istringstream lines(m.body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    CHECK(line.rfind("switchboard_", 0) == 0);
+  }
+}
+
+TEST_CASE("SIGTERM tells connected clients to reconnect elsewhere and exits cleanly", "[integration][lifecycle]") {
+  ServerProcess server(day_shop_toml, {});
+  JsonClient c(server.port());
+  c.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"m1"}})");
+  c.reply("h");
+  JsonClient silent(server.port());  // never said hello: still told
+  CHECK(server.stop() == 0);
+  const auto s = c.expect(BC::kShutdown);
+  CHECK(s.shutdown().reconnect_after_ms() > 0);
+  CHECK(silent.expect(BC::kShutdown).has_shutdown());
+  for (int i = 0; i < 100 && !c.raw().closed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(c.raw().closed());
+  CHECK(c.raw().close_code() == 1001);
+}

@@ -1,0 +1,66 @@
+// Starts the real `switchboard serve` binary on a free loopback port for integration tests,
+// with a config written to a temp dir; stops it with SIGTERM (SIGKILL if it hangs).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "net/ws_client.hpp"
+#include "switchboard/v1/switchboard.pb.h"
+
+namespace sb::test {
+
+constexpr const char* test_secret = "integration-test-secret-0123456789";
+
+class ServerProcess {
+ public:
+  // config_body: TOML after the [auth] table (shops, and [server] keys via server_extra).
+  ServerProcess(const std::string& shops_toml, const std::vector<std::string>& args, const std::string& server_extra = "");
+  ~ServerProcess();
+
+  unsigned short port() const { return port_; }
+  std::string token(const std::string& shop, const std::string& person, const std::string& role, long ttl_s = 3600) const;
+  net::HttpResult get(const std::string& target, const std::string& bearer = {}) const;
+  net::HttpResult post(const std::string& target, const std::string& body, const std::string& bearer = {}) const;
+  net::HttpResult advance_ms(long ms) const;
+  net::HttpResult advance_to(const std::string& rfc3339) const;
+  // SIGTERM and wait; returns the exit status (-1 if it had to be killed).
+  int stop(std::chrono::milliseconds wait = std::chrono::milliseconds(10'000));
+  bool running();
+  std::string stderr_text() const;
+
+ private:
+  pid_t pid_ = -1;
+  unsigned short port_ = 0;
+  std::string dir_;
+};
+
+// A WebSocket client speaking JSON text frames, as a browser widget would.
+class JsonClient {
+ public:
+  explicit JsonClient(unsigned short port);
+  void send(const std::string& json);
+  // The next message of that kind (earlier ones of other kinds stay queued for later expects).
+  switchboard::v1::ServerMessage expect(switchboard::v1::ServerMessage::BodyCase kind,
+                                        std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
+  // The reply to a request id (Ack, Error or answer).
+  switchboard::v1::ServerMessage reply(const std::string& request_id,
+                                       std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
+  // Nothing of that kind arrives within the wait.
+  bool quiet(switchboard::v1::ServerMessage::BodyCase kind, std::chrono::milliseconds wait = std::chrono::milliseconds(300));
+  net::WsClient& raw() { return ws_; }
+  std::vector<std::string> raw_frames;  // every frame as received, for protocol-shape checks
+
+ private:
+  bool pull(std::chrono::milliseconds timeout);
+  net::WsClient ws_;
+  std::deque<switchboard::v1::ServerMessage> backlog_;
+};
+
+std::string binary_path();
+
+}  // namespace sb::test
