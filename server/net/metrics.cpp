@@ -117,6 +117,24 @@ prometheus::Labels ShardSink::labels(std::string_view shop, std::string_view ski
   return l;
 }
 
+void ShardSink::declare_shop(const core::ShopConfig& shop) {
+  for (int c = 0; c < static_cast<int>(core::Counter::count_); ++c) {
+    const auto counter = static_cast<core::Counter>(c);
+    if (shop_level(counter)) {
+      add(shop.id, "", counter, 0);
+      continue;
+    }
+    for (const auto& skill : shop.skills) add(shop.id, skill.name, counter, 0);
+  }
+  for (int h = 0; h < static_cast<int>(core::Histogram::count_); ++h) {
+    for (const auto& skill : shop.skills) {
+      const auto histogram = static_cast<core::Histogram>(h);
+      auto key = std::make_tuple(shop.id, skill.name, h);
+      histograms_.emplace(key, &metrics_.histogram_family(histogram).Add(labels(shop.id, skill.name), Metrics::buckets(histogram)));
+    }
+  }
+}
+
 void ShardSink::add(std::string_view shop, std::string_view skill, core::Counter c, std::uint64_t delta) {
   const std::string sk = shop_level(c) ? std::string() : std::string(skill);
   auto key = std::make_tuple(std::string(shop), sk, static_cast<int>(c));

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/counter_sink.hpp"
+#include "core/shop_config.hpp"
 
 namespace sb::net {
 
@@ -53,6 +54,8 @@ class Metrics {
 class ShardSink : public core::CounterSink {
  public:
   explicit ShardSink(Metrics& metrics) : metrics_(metrics) {}
+  // Creates every series of a shop at zero, so dashboards and rate() see it before its first event.
+  void declare_shop(const core::ShopConfig& shop);
   void add(std::string_view shop, std::string_view skill, core::Counter c, std::uint64_t delta) override;
   void set(std::string_view shop, std::string_view skill, core::Gauge g, double value) override;
   void observe(std::string_view shop, std::string_view skill, core::Histogram h, double value) override;

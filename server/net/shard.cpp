@@ -24,7 +24,10 @@ void Shard::add_shop(core::ShopConfig config) { pending_shops_.push_back(std::mo
 
 void Shard::start() {
   core::Output out;
-  for (auto& c : pending_shops_) engine_.add_shop(std::move(c), now(), out);
+  for (auto& c : pending_shops_) {
+    sink_.declare_shop(c);
+    engine_.add_shop(std::move(c), now(), out);
+  }
   pending_shops_.clear();
   route(out, nullptr, {});
   arm();

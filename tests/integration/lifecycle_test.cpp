@@ -1,6 +1,11 @@
 // Health, readiness, /metrics shape and graceful shutdown of the real binary.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
 #include "shops.hpp"
 #include "support/server_process.hpp"
 
@@ -43,4 +48,25 @@ TEST_CASE("SIGTERM tells connected clients to reconnect elsewhere and exits clea
   for (int i = 0; i < 100 && !c.raw().closed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(c.raw().closed());
   CHECK(c.raw().close_code() == 1001);
+}
+
+TEST_CASE("every metric the recording rules use is exported by the server", "[integration][lifecycle]") {
+  ServerProcess server(day_shop_toml, {"--clock", "manual", "--clock-start", "2026-08-18T10:00:00+08:00"});
+  const std::string metrics = server.get("/metrics").body;
+  std::ifstream in(std::string(SB_SOURCE_DIR) + "/deploy/prometheus/switchboard_rules.yml");
+  REQUIRE(in);
+  std::stringstream rules;
+  rules << in.rdbuf();
+  const std::string all = rules.str();
+  const std::string text = all.substr(all.find("\n    rules:"));  // the expressions, not the group name
+  std::regex name(R"(switchboard_[a-z0-9_]+)");
+  int checked = 0;
+  for (std::sregex_iterator it(text.begin(), text.end(), name), end; it != end; ++it) {
+    const std::string n = it->str();
+    if (text.find(":" + n) != std::string::npos) continue;  // part of a recorded name, not an input
+    INFO(n);
+    CHECK(metrics.find("# TYPE " + n + " ") != std::string::npos);
+    ++checked;
+  }
+  CHECK(checked >= 12);
 }
