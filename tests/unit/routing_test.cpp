@@ -247,3 +247,57 @@ TEST_CASE("roles are enforced and errors change nothing", "[routing][errors]") {
   CHECK(v.sessions(0).agent_id() == owner);
   CHECK(h.agent_say(owner, sid).has_ack());
 }
+
+TEST_CASE("supervisors watch sessions live, move and close them, set windows and statuses", "[routing][supervisor]") {
+  Harness h;
+  h.join(h.supervisor("boss"));
+  h.agent_online("a1");
+  h.agent_online("a2");
+  h.arrive("m1");
+  const std::string sid = h.session_of("m1");
+  const std::string owner = h.shop().view(h.now).sessions(0).agent_id();
+  h.agent_say(owner, sid, "first answer");
+  h.take(h.supervisor("boss"));
+
+  v1::ClientMessage watch;
+  watch.mutable_watch_session()->set_session_id(sid);
+  REQUIRE(h.send(h.supervisor("boss"), watch).has_ack());
+  auto seen = h.take(h.supervisor("boss"));
+  CHECK(count_of(seen, BC::kChatMessage) == 2);  // the transcript so far
+  h.say("m1", "live line");
+  seen = h.take(h.supervisor("boss"));
+  REQUIRE(count_of(seen, BC::kChatMessage) == 1);
+  CHECK(last_of(seen, BC::kChatMessage)->chat_message().text() == "live line");
+  watch.mutable_watch_session()->set_stop(true);
+  h.send(h.supervisor("boss"), watch);
+  h.say("m1", "unseen");
+  CHECK(count_of(h.take(h.supervisor("boss")), BC::kChatMessage) == 0);
+
+  // Move it to the other agent, then close it.
+  const std::string other = owner == "a1" ? "a2" : "a1";
+  CHECK(h.transfer(h.supervisor("boss"), sid, other, "").has_ack());
+  CHECK(h.shop().view(h.now).sessions(0).agent_id() == other);
+  CHECK(h.close(h.supervisor("boss"), sid).has_ack());
+  CHECK(last_of(h.take(h.customer("m1")), BC::kSessionClosed)->session_closed().reason() == v1::CLOSE_REASON_SUPERVISOR);
+  CHECK(h.close(h.supervisor("boss"), sid).error().code() == v1::ERROR_CODE_INVALID_STATE);
+
+  v1::ClientMessage win;
+  win.mutable_set_window()->set_agent_id("a1");
+  win.mutable_set_window()->set_window(1);
+  CHECK(h.send(h.supervisor("boss"), win).has_ack());
+  CHECK(h.shop().view(h.now).agents(0).window() == 1);
+  v1::ClientMessage st;
+  st.mutable_set_agent_status()->set_agent_id("a2");
+  st.mutable_set_agent_status()->set_status(v1::AGENT_STATUS_PAUSED);
+  CHECK(h.send(h.supervisor("boss"), st).has_ack());
+  CHECK(h.shop().view(h.now).agents(1).status() == v1::AGENT_STATUS_PAUSED);
+  st.mutable_set_agent_status()->set_agent_id("ghost");
+  CHECK(h.send(h.supervisor("boss"), st).error().code() == v1::ERROR_CODE_NOT_FOUND);
+  // Supervisors do not type into sessions.
+  h.arrive("m2");
+  CHECK(h.agent_say("a1", h.session_of("m2")).has_ack());
+  v1::ClientMessage text;
+  text.mutable_send_text()->set_session_id(h.session_of("m2"));
+  text.mutable_send_text()->set_text("boss here");
+  CHECK(h.send(h.supervisor("boss"), text).error().code() == v1::ERROR_CODE_FORBIDDEN);
+}
