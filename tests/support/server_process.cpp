@@ -146,35 +146,30 @@ bool JsonClient::pull(std::chrono::milliseconds timeout) {
   return true;
 }
 
-v1::ServerMessage JsonClient::expect(v1::ServerMessage::BodyCase kind, std::chrono::milliseconds timeout) {
+v1::ServerMessage JsonClient::take_first(const std::function<bool(const v1::ServerMessage&)>& match,
+                                         std::chrono::milliseconds timeout, const std::string& what) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     for (auto it = backlog_.begin(); it != backlog_.end(); ++it) {
-      if (it->body_case() == kind) {
+      if (match(*it)) {
         v1::ServerMessage m = std::move(*it);
         backlog_.erase(it);
         return m;
       }
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || !pull(left))
-      throw std::runtime_error("expected a message of kind " + std::to_string(kind) + ", none came");
+    if (left.count() <= 0 || !pull(left)) throw std::runtime_error("waited in vain for " + what);
   }
 }
 
+v1::ServerMessage JsonClient::expect(v1::ServerMessage::BodyCase kind, std::chrono::milliseconds timeout) {
+  return take_first([kind](const v1::ServerMessage& m) { return m.body_case() == kind; }, timeout,
+                    "a message of kind " + std::to_string(kind));
+}
+
 v1::ServerMessage JsonClient::reply(const std::string& request_id, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    for (auto it = backlog_.begin(); it != backlog_.end(); ++it) {
-      if (it->request_id() == request_id) {
-        v1::ServerMessage m = std::move(*it);
-        backlog_.erase(it);
-        return m;
-      }
-    }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || !pull(left)) throw std::runtime_error("no reply to request " + request_id);
-  }
+  return take_first([&](const v1::ServerMessage& m) { return m.request_id() == request_id; }, timeout,
+                    "the reply to request " + request_id);
 }
 
 bool JsonClient::quiet(v1::ServerMessage::BodyCase kind, std::chrono::milliseconds wait) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,8 @@ class JsonClient {
 
  private:
   bool pull(std::chrono::milliseconds timeout);
+  switchboard::v1::ServerMessage take_first(const std::function<bool(const switchboard::v1::ServerMessage&)>& match,
+                                            std::chrono::milliseconds timeout, const std::string& what);
   net::WsClient ws_;
   std::deque<switchboard::v1::ServerMessage> backlog_;
 };
