@@ -169,3 +169,28 @@ name = "a"
 )", "shops[0].typo_key");
   refuse("[[shops]\nid=", "config.toml:");
 }
+
+TEST_CASE("a shop that requires customer tokens refuses customers without a matching one", "[integration][errors][security]") {
+  ServerProcess server(day_shop_toml, manual_clock);
+  JsonClient c(server.port());
+  auto hello = [&](const std::string& rid, const std::string& member, const std::string& token) {
+    return ask(c, rid, R"("hello":{"role":"ROLE_CUSTOMER","shopId":"vip","memberId":")" + member + R"(","token":")" + token + R"("})");
+  };
+  CHECK(hello("a", "m1", "").error().code() == v1::ERROR_CODE_BAD_TOKEN);
+  CHECK(hello("b", "m1", server.token("vip", "m2", "customer")).error().message().find("member") != std::string::npos);
+  CHECK(hello("c", "m1", server.token("vip", "m1", "agent")).error().code() == v1::ERROR_CODE_BAD_TOKEN);
+  CHECK(hello("d", "m1", server.token("vip", "m1", "customer")).has_welcome());
+}
+
+TEST_CASE("the manual clock is refused unless the config enables it", "[integration][errors][config]") {
+  try {
+    ServerProcess server(day_shop_toml, manual_clock, "manual_clock_allowed = false\n");
+    FAIL("server started on the manual clock without manual_clock_allowed");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()).find("server.manual_clock_allowed") != std::string::npos);
+  }
+  ServerProcess system_clock(day_shop_toml, {}, "manual_clock_allowed = false\n");
+  const auto r = system_clock.advance_ms(1000);
+  CHECK(r.status == 409);
+  CHECK(r.body.find("system clock") != std::string::npos);
+}

@@ -43,6 +43,12 @@ category = "phones"
 last_peak_rate = 0.5
 
 [[shops]]
+id = "vip"
+customer_token_required = true
+[[shops.skills]]
+name = "general"
+
+[[shops]]
 id = "other"
 [[shops.skills]]
 name = "general"

@@ -32,8 +32,8 @@ ServerProcess::ServerProcess(const std::string& shops_toml, const std::vector<st
   if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   const std::string config = dir_ + "/config.toml";
-  std::ofstream(config) << "[server]\nthreads = 2\nmanual_clock_allowed = true\n"
-                        << server_extra << "\n[auth]\ntoken_secret = \"" << test_secret << "\"\n\n"
+  std::ofstream(config) << "[server]\nthreads = 2\n"
+                        << (server_extra.empty() ? "manual_clock_allowed = true\n" : server_extra) << "\n[auth]\ntoken_secret = \"" << test_secret << "\"\n\n"
                         << shops_toml;
   int out_pipe[2];
   if (pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");

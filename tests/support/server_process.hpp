@@ -19,7 +19,7 @@ constexpr const char* test_secret = "integration-test-secret-0123456789";
 
 class ServerProcess {
  public:
-  // config_body: TOML after the [auth] table (shops, and [server] keys via server_extra).
+  // shops_toml: the [[shops]] tables; server_extra: [server] keys (default: manual_clock_allowed = true).
   ServerProcess(const std::string& shops_toml, const std::vector<std::string>& args, const std::string& server_extra = "");
   ~ServerProcess();
 
