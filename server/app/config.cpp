@@ -267,7 +267,7 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
     throw ConfigError(msg.str());
   }
   const Reader r(source_name);
-  r.only_keys(root, "", {"server", "auth", "shops"});
+  r.only_keys(root, "", {"server", "auth", "store", "shops"});
   AppConfig cfg;
   cfg.path = source_name;
   auto& s = cfg.server;
@@ -303,6 +303,32 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
   }
   if (s.token_secret.size() < 16) r.fail("auth.token_secret", "must be at least 16 characters");
 
+  if (const auto* t = r.table(root, "", "store")) {
+    r.only_keys(*t, "store", {"database_url", "database_url_env", "journal_dir", "node_id", "migrations_dir",
+                              "migrate_on_start", "transcripts", "batch_interval_ms", "batch_events_max",
+                              "journal_bytes_max", "segment_bytes_max", "retention_days"});
+    store::StoreOptions so;
+    so.database_url = r.str(*t, "store", "database_url", "");
+    const std::string url_env = r.str(*t, "store", "database_url_env", "");
+    if (!url_env.empty()) {
+      const char* v = std::getenv(url_env.c_str());
+      if (v == nullptr || *v == '\0') r.fail("store.database_url_env", "environment variable " + url_env + " is not set");
+      so.database_url = v;
+    }
+    if (so.database_url.empty()) r.fail("store.database_url", "is required in [store] (or database_url_env)");
+    so.journal_dir = r.str(*t, "store", "journal_dir", so.journal_dir);
+    so.node_id = r.str(*t, "store", "node_id", so.node_id);
+    so.migrations_dir = r.str(*t, "store", "migrations_dir", SB_MIGRATIONS_DIR);
+    so.migrate_on_start = r.boolean(*t, "store", "migrate_on_start", true);
+    so.transcripts = r.boolean(*t, "store", "transcripts", true);
+    so.batch_interval = std::chrono::milliseconds(r.integer(*t, "store", "batch_interval_ms", 50, 1, 10'000));
+    so.batch_events_max = static_cast<std::size_t>(r.integer(*t, "store", "batch_events_max", 5000, 1, 1'000'000));
+    so.journal_bytes_max = static_cast<std::uint64_t>(r.integer(*t, "store", "journal_bytes_max", 4LL << 30, 1 << 20, 1LL << 50));
+    so.segment_bytes_max = static_cast<std::uint64_t>(r.integer(*t, "store", "segment_bytes_max", 64 << 20, 1 << 16, 1LL << 34));
+    cfg.retention_days = static_cast<int>(r.integer(*t, "store", "retention_days", 400, 1, 100'000));
+    so.retention_days = cfg.retention_days;
+    cfg.store = so;
+  }
   const auto shops = r.tables(root, "", "shops");
   if (shops.empty()) r.fail("shops", "at least one [[shops]] is required");
   std::set<std::string> ids;

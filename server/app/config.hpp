@@ -2,12 +2,14 @@
 // start with a message naming the file, the key and what is wrong.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/shop_config.hpp"
 #include "net/server.hpp"
+#include "store/history_store.hpp"
 
 namespace sb::app {
 
@@ -20,6 +22,8 @@ struct AppConfig {
   std::string path;
   net::ServerOptions server;
   std::vector<core::ShopConfig> shops;
+  std::optional<store::StoreOptions> store;  // absent: no history is kept
+  int retention_days = 400;
 };
 
 // Throws ConfigError.

@@ -7,12 +7,16 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <prometheus/gauge.h>
 
 #include "app/chat_client.hpp"
 #include "app/config.hpp"
 #include "core/time.hpp"
 #include "net/server.hpp"
 #include "net/token.hpp"
+#include "net/shard.hpp"
+#include "store/history_store.hpp"
+#include "store/migrations.hpp"
 
 namespace {
 
@@ -32,6 +36,47 @@ std::string base36(std::uint64_t v) {
 std::string make_id_prefix() {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   return base36(static_cast<std::uint64_t>(ms)) + base36(static_cast<std::uint64_t>(::getpid()) % 1296) + "-";
+}
+
+// The store's figures as Prometheus series, refreshed before each scrape.
+void wire_store_metrics(net::Server& server, const store::HistoryStore& history, std::uint64_t journal_bytes_max) {
+  auto& reg = server.metrics().registry();
+  auto& up = prometheus::BuildGauge().Name("switchboard_db_up").Help("1 while the last database write succeeded").Register(reg).Add({});
+  auto& backlog_events = prometheus::BuildGauge()
+                             .Name("switchboard_journal_backlog_events")
+                             .Help("Events journaled but not yet in PostgreSQL")
+                             .Register(reg)
+                             .Add({});
+  auto& backlog_bytes = prometheus::BuildGauge()
+                            .Name("switchboard_journal_backlog_bytes")
+                            .Help("Journal bytes not yet in PostgreSQL")
+                            .Register(reg)
+                            .Add({});
+  auto& bound = prometheus::BuildGauge()
+                    .Name("switchboard_journal_backlog_bytes_max")
+                    .Help("The journal backlog bound; over it the node reports not ready")
+                    .Register(reg)
+                    .Add({});
+  bound.Set(static_cast<double>(journal_bytes_max));
+  auto& batches = prometheus::BuildGauge().Name("switchboard_db_batches_written").Help("Batches committed to PostgreSQL since start").Register(reg).Add({});
+  auto& rows = prometheus::BuildGauge().Name("switchboard_db_events_written").Help("Events committed to PostgreSQL since start").Register(reg).Add({});
+  auto& errors = prometheus::BuildGauge().Name("switchboard_db_write_errors").Help("Failed connects and writes since start").Register(reg).Add({});
+  auto& journaled = prometheus::BuildGauge().Name("switchboard_journal_events").Help("Events journaled since start").Register(reg).Add({});
+  // The gauges live in the registry for the life of the server; capture them by address.
+  server.before_scrape = [up = &up, backlog_events = &backlog_events, backlog_bytes = &backlog_bytes,
+                          batches = &batches, rows = &rows, errors = &errors, journaled = &journaled,
+                          s = &history.stats()] {
+    up->Set(s->db_up ? 1 : 0);
+    backlog_events->Set(static_cast<double>(s->backlog_events.load()));
+    backlog_bytes->Set(static_cast<double>(s->backlog_bytes.load()));
+    batches->Set(static_cast<double>(s->batches.load()));
+    rows->Set(static_cast<double>(s->events_written.load()));
+    errors->Set(static_cast<double>(s->write_errors.load()));
+    journaled->Set(static_cast<double>(s->events_journaled.load()));
+  };
+  server.not_ready_reason = [s = &history.stats()]() -> std::string {
+    return s->over_bound ? "journal backlog over its bound" : "";
+  };
 }
 
 struct ServeArgs {
@@ -78,6 +123,22 @@ int serve(const ServeArgs& a) {
   }
 
   net::Server server(cfg.server, cfg.shops, clock);
+  std::unique_ptr<store::HistoryStore> history;
+  if (cfg.store) {
+    try {
+      history = std::make_unique<store::HistoryStore>(*cfg.store, [&server](std::size_t shard, std::uint64_t seq) {
+        server.shard(shard).durable(seq);
+      });
+    } catch (const std::exception& e) {
+      std::cerr << "switchboard: refusing to start: " << a.config << ": store: " << e.what() << "\n";
+      return 2;
+    }
+    for (std::size_t i = 0; i < server.shard_count(); ++i) server.shard(i).set_history(history.get());
+    wire_store_metrics(server, *history, cfg.store->journal_bytes_max);
+    history->start();
+  } else {
+    spdlog::warn("no [store] in {}: history is not kept", a.config);
+  }
   unsigned short port = 0;
   try {
     port = server.start();
@@ -96,6 +157,8 @@ int serve(const ServeArgs& a) {
     server.stop();
   });
   signals_ctx.run();
+  // Connections are closed and the shards stopped: flush the journal, let the writer catch up.
+  if (history) history->stop(cfg.server.drain_timeout);
   spdlog::info("stopped");
   return 0;
 }
@@ -139,7 +202,41 @@ int main(int argc, char** argv) {
   chat_cmd->add_option("--as", chat.person, "Member id (customers); agents and supervisors take theirs from the token")->required();
   chat_cmd->add_option("--token", chat.token, "Signed token (agents and supervisors)");
 
+  std::string migrate_config, migrate_url, migrate_dir = SB_MIGRATIONS_DIR;
+  auto* migrate_cmd = app.add_subcommand("migrate", "Apply the database migrations (each once, in order, in a transaction)");
+  migrate_cmd->add_option("--config", migrate_config, "Config file whose [store] names the database");
+  migrate_cmd->add_option("--database", migrate_url, "PostgreSQL URL (instead of --config)");
+  migrate_cmd->add_option("--migrations", migrate_dir, "Folder of NNNN_name.sql files");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (migrate_cmd->parsed()) {
+    if (migrate_url.empty() && !migrate_config.empty()) {
+      try {
+        const auto cfg = app::load_config(migrate_config);
+        if (!cfg.store) {
+          std::cerr << "switchboard migrate: " << migrate_config << " has no [store]\n";
+          return 2;
+        }
+        migrate_url = cfg.store->database_url;
+      } catch (const app::ConfigError& e) {
+        std::cerr << "switchboard migrate: " << e.what() << "\n";
+        return 2;
+      }
+    }
+    if (migrate_url.empty()) {
+      std::cerr << "switchboard migrate: give --config or --database\n";
+      return 2;
+    }
+    const auto report = store::migrate(migrate_url, migrate_dir);
+    for (const auto& name : report.applied) std::cout << "applied " << name << "\n";
+    if (!report.ok) {
+      std::cerr << "switchboard migrate: " << report.error << "\n";
+      return 1;
+    }
+    std::cout << report.applied.size() << " applied, " << report.already << " already applied\n";
+    return 0;
+  }
 
   if (serve_cmd->parsed()) return serve(serve_args);
   if (token_cmd->parsed()) {

@@ -94,7 +94,7 @@ OrderResult Engine::order(TimeMs now, const switchboard::v1::Order& order, Outpu
   advance(now, out);
   ShopEngine* s = shop(order.shop_id());
   if (s == nullptr) return OrderResult{false, "no shop \"" + order.shop_id() + "\" on this server", false, false};
-  OrderResult r = s->order(now, order);
+  OrderResult r = s->order(now, order, out);
   check(*s);
   return r;
 }

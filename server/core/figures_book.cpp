@@ -145,8 +145,9 @@ void FiguresBook::member_converted(const Origin& o, const std::string& agent, co
 
 void FiguresBook::order(bool duplicate) { add("", duplicate ? Counter::orders_duplicate : Counter::orders); }
 
-void FiguresBook::online(TimeMs from, TimeMs to) {
+std::vector<std::pair<DayNumber, DurationMs>> FiguresBook::online(TimeMs from, TimeMs to) {
   assert(from <= to);
+  std::vector<std::pair<DayNumber, DurationMs>> pieces;
   const int offset = config_.hours.utc_offset_minutes();
   add("", Counter::online_ms, static_cast<std::uint64_t>(to - from));
   while (from < to) {
@@ -154,8 +155,10 @@ void FiguresBook::online(TimeMs from, TimeMs to) {
     const TimeMs day_end = local_midnight_utc(d + 1, offset);
     const TimeMs piece_end = std::min(to, day_end);
     day_of(d).online_ms += piece_end - from;
+    pieces.emplace_back(d, piece_end - from);
     from = piece_end;
   }
+  return pieces;
 }
 
 const DayTally* FiguresBook::day(DayNumber d) const {

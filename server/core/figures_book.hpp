@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "counter_sink.hpp"
 #include "shop_config.hpp"
@@ -58,7 +60,8 @@ class FiguresBook {
   void member_converted(const Origin& o, const std::string& agent, const std::string& member,
                         const std::string& category);
   void order(bool duplicate);
-  void online(TimeMs from, TimeMs to);  // an interval with at least one agent online
+  // An interval with at least one agent online; returns its pieces per local day.
+  std::vector<std::pair<DayNumber, DurationMs>> online(TimeMs from, TimeMs to);
 
   // open_since >= 0: an online interval still running, counted up to now.
   switchboard::v1::ShopFigures snapshot(DayNumber day, TimeMs now, TimeMs online_open_since) const;

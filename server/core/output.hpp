@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "switchboard/v1/history.pb.h"
 #include "switchboard/v1/switchboard.pb.h"
 #include "timer_queue.hpp"
 
@@ -35,11 +36,13 @@ struct Output {
   std::optional<switchboard::v1::ServerMessage> reply;
   std::vector<Delivery> deliveries;
   std::vector<TimerRequest> timers;
+  std::vector<switchboard::v1::HistoryEvent> events;  // in the order they happened
 
   void clear() {
     reply.reset();
     deliveries.clear();
     timers.clear();
+    events.clear();
   }
 };
 

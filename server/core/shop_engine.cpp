@@ -127,13 +127,35 @@ void ShopEngine::announce_agent(TimeMs now, const Agent& a, Output& out) const {
   deliver_supervisors(out, msg);
 }
 
-void ShopEngine::online_changed(TimeMs now, int delta) {
+v1::HistoryEvent& ShopEngine::event(Output& out, TimeMs now, v1::EventKind kind, const Origin* origin) {
+  v1::HistoryEvent& e = out.events.emplace_back();
+  e.set_event_id(external_id('e', next_event_++));
+  e.set_shop_id(config_.id);
+  e.set_kind(kind);
+  e.set_at_ms(now);
+  if (origin != nullptr) {
+    e.set_day(format_date(origin->day));
+    e.set_hour(static_cast<std::uint32_t>(origin->hour));
+    e.set_skill(origin->skill);
+  }
+  return e;
+}
+
+void ShopEngine::accrue_online(TimeMs from, TimeMs to, Output& out) {
+  for (const auto& [day, ms] : book_.online(from, to)) {
+    auto& e = event(out, to, v1::EVENT_KIND_SHOP_ONLINE);
+    e.set_day(format_date(day));
+    e.set_at2_ms(ms);
+  }
+}
+
+void ShopEngine::online_changed(TimeMs now, int delta, Output& out) {
   const int before = agents_online_;
   agents_online_ += delta;
   assert(agents_online_ >= 0 && agents_online_ <= static_cast<int>(agents_.size()));
   if (before == 0 && agents_online_ > 0) online_since_ = now;
   if (before > 0 && agents_online_ == 0) {
-    book_.online(online_since_, now);
+    accrue_online(online_since_, now, out);
     online_since_ = -1;
   }
 }
@@ -351,7 +373,7 @@ void ShopEngine::on_customer_text(TimeMs now, const Actor& a, Chat& chat, const 
     timer(out, now + config_.thresholds.check_back_ms, TimerKind::check_back, s.id, s.check_back_generation);
   }
   append(s, cm, out, false, s.waiting_request == 0);
-  mark_valid_if_both_wrote(now, s);
+  mark_valid_if_both_wrote(now, s, out);
   reply_ack(out, cm.session_id());
 }
 
@@ -366,14 +388,31 @@ void ShopEngine::begin_request(TimeMs now, const Actor& a, Chat& chat, const v1:
   };
   if (!config_.hours.is_open(now)) {
     book_.request_outside_hours();
+    auto& e = event(out, now, v1::EVENT_KIND_REQUEST_OUTSIDE_HOURS);
+    e.set_member_id(a.person);
+    e.set_skill(chat.skill);
     reply_ack(out);
     unavailable(v1::UNAVAILABLE_REASON_OUTSIDE_HOURS);
     return;
   }
   const Origin origin = origin_of(now, chat.skill);
   book_.request_begun(origin);
+  const std::uint64_t request_id = next_id_++;
+  {
+    auto& e = event(out, now, v1::EVENT_KIND_REQUEST_BEGUN, &origin);
+    e.set_request_id(external_id('r', request_id));
+    e.set_member_id(a.person);
+    e.set_tier(static_cast<std::uint32_t>(chat.tier));
+  }
+  auto unconnected = [&](int reason) {
+    auto& e = event(out, now, v1::EVENT_KIND_REQUEST_UNCONNECTED, &origin);
+    e.set_request_id(external_id('r', request_id));
+    e.set_member_id(a.person);
+    e.set_number(reason);
+  };
   if (agents_online_ == 0) {
     book_.request_no_agent(origin);
+    unconnected(1);
     reply_ack(out);
     unavailable(v1::UNAVAILABLE_REASON_NO_AGENT_ONLINE);
     return;
@@ -382,12 +421,13 @@ void ShopEngine::begin_request(TimeMs now, const Actor& a, Chat& chat, const v1:
   for (const auto& [tier, seq, id] : waiting_) in_skill += requests_.at(id).skill == chat.skill ? 1 : 0;
   if (in_skill >= config_.limits.queue_requests_max) {
     book_.request_no_agent(origin);
+    unconnected(3);
     reply_ack(out);
     unavailable(v1::UNAVAILABLE_REASON_QUEUE_FULL);
     return;
   }
   Request r;
-  r.id = next_id_++;
+  r.id = request_id;
   r.member = a.person;
   r.skill = chat.skill;
   r.tier = chat.tier;
@@ -426,6 +466,10 @@ void ShopEngine::abandon(TimeMs now, Chat& chat, Output& out) {
   Request& r = requests_.at(chat.request);
   assert(r.session == 0);
   book_.request_abandoned(r.origin);
+  auto& e = event(out, now, v1::EVENT_KIND_REQUEST_UNCONNECTED, &r.origin);
+  e.set_request_id(external_id('r', r.id));
+  e.set_member_id(r.member);
+  e.set_number(2);
   clocks_.erase(r.clock);
   dequeue(r);
   requests_.erase(r.id);
@@ -491,6 +535,13 @@ void ShopEngine::on_leave_message(TimeMs now, const Actor& a, const v1::LeaveMes
   set_time(lm.message.mutable_left_at(), now);
   left_messages_.emplace(id, lm);
   book_.message_left(now);
+  {
+    const Origin o = origin_of(now, "");
+    auto& e = event(out, now, v1::EVENT_KIND_MESSAGE_LEFT, &o);
+    e.set_ref_id(external_id('m', id));
+    e.set_member_id(a.person);
+    e.set_text(m.text());
+  }
   reply_ack(out, external_id('m', id));
 }
 
@@ -513,6 +564,10 @@ void ShopEngine::on_agent_text(TimeMs now, const Actor& a, const v1::SendText& m
       sink_->observe(config_.id, s->origin.skill, Histogram::first_response_seconds,
                      static_cast<double>(now - leg.clock_start) / 1000.0);
     stop_clock(now, *s);
+    auto& e = event(out, now, v1::EVENT_KIND_LEG_FIRST_REPLY, &s->origin);
+    e.set_session_id(m.session_id());
+    e.set_number(static_cast<std::int32_t>(s->legs.size()));
+    e.set_agent_id(a.person);
   }
   s->agent_wrote = true;
   s->customer_waiting_since = -1;
@@ -523,7 +578,7 @@ void ShopEngine::on_agent_text(TimeMs now, const Actor& a, const v1::SendText& m
   cm.set_text(m.text());
   set_time(cm.mutable_at(), now);
   append(*s, cm, out, true, false);
-  mark_valid_if_both_wrote(now, *s);
+  mark_valid_if_both_wrote(now, *s, out);
   reply_ack(out, m.session_id());
 }
 
@@ -551,12 +606,17 @@ void ShopEngine::on_set_status(TimeMs now, const Actor& a, const v1::SetAgentSta
 
 void ShopEngine::set_status(TimeMs now, Agent& agent, v1::AgentStatus status, Output& out) {
   if (agent.status == status) return;
-  if (agent.status == v1::AGENT_STATUS_ONLINE) online_changed(now, -1);
+  if (agent.status == v1::AGENT_STATUS_ONLINE) online_changed(now, -1, out);
   if (status == v1::AGENT_STATUS_ONLINE) {
-    online_changed(now, +1);
+    online_changed(now, +1, out);
     agent.idle_since = now;
   }
   agent.status = status;
+  {
+    auto& e = event(out, now, v1::EVENT_KIND_AGENT_STATUS);
+    e.set_agent_id(agent.config->id);
+    e.set_number(status);
+  }
   if (status == v1::AGENT_STATUS_OFFLINE) {
     // An agent who leaves hands its chats back: each goes to the front of its queue.
     const std::set<std::uint64_t> open = agent.sessions;
@@ -618,7 +678,7 @@ void ShopEngine::on_transfer(TimeMs now, const Actor& a, const v1::Transfer& m, 
     return;
   }
   const std::string from = s->agent();
-  end_leg(now, *s, true);
+  end_leg(now, *s, true, out);
   stop_clock(now, *s);
   const std::uint64_t clock = next_id_++;
   clocks_.emplace(clock, Clock{now, 0, s->id, false, false});
@@ -642,7 +702,7 @@ void ShopEngine::on_transfer(TimeMs now, const Actor& a, const v1::Transfer& m, 
 void ShopEngine::requeue(TimeMs now, Session& s, const std::string& skill, Output& out) {
   assert(s.open() && s.waiting_request == 0);
   const std::string from = s.agent();
-  end_leg(now, s, true);
+  end_leg(now, s, true, out);
   stop_clock(now, s);
   Request r;
   r.id = next_id_++;
@@ -712,10 +772,18 @@ void ShopEngine::close_session(TimeMs now, Session& s, v1::CloseReason reason, O
     agent = leg.agent;
     responded = leg.first_reply_at >= 0 &&
                 leg.first_reply_at - leg.clock_start < config_.thresholds.first_response_threshold_ms;
-    end_leg(now, s, false);
+    end_leg(now, s, false, out);
     stop_clock(now, s);
   }
   book_.session_judged(s.origin, agent, responded);
+  {
+    auto& e = event(out, now, v1::EVENT_KIND_SESSION_CLOSED, &s.origin);
+    e.set_session_id(external_id('s', s.id));
+    e.set_number(reason);
+    e.set_agent_id(agent);
+    e.set_flag(responded);
+    e.set_member_id(s.member);
+  }
   s.closed_at = now;
   --sessions_open_;
   if (auto it = chats_.find(s.member); it != chats_.end() && it->second.session == s.id) {
@@ -738,10 +806,14 @@ void ShopEngine::close_session(TimeMs now, Session& s, v1::CloseReason reason, O
   refresh_queue(now, out);
 }
 
-void ShopEngine::end_leg(TimeMs now, Session& s, bool transferred_out) {
-  (void)now;
+void ShopEngine::end_leg(TimeMs now, Session& s, bool transferred_out, Output& out) {
   Leg& leg = s.legs.back();
   leg.transferred_out = transferred_out;
+  auto& e = event(out, now, v1::EVENT_KIND_LEG_ENDED, &s.origin);
+  e.set_session_id(external_id('s', s.id));
+  e.set_number(static_cast<std::int32_t>(s.legs.size()));
+  e.set_agent_id(leg.agent);
+  e.set_flag(transferred_out);
   Agent& agent = agents_.at(leg.agent);
   const auto erased = agent.sessions.erase(s.id);
   assert(erased == 1);
@@ -762,6 +834,13 @@ void ShopEngine::start_leg(TimeMs now, Session& s, Agent& agent, TimeMs clock_st
   ++agent.sessions_today;
   book_.leg_started(s.origin, agent.config->id);
   last_served_[s.member] = Served{agent.config->id, now};
+  {
+    auto& e = event(out, now, v1::EVENT_KIND_LEG_STARTED, &s.origin);
+    e.set_session_id(external_id('s', s.id));
+    e.set_number(static_cast<std::int32_t>(s.legs.size()));
+    e.set_agent_id(agent.config->id);
+    e.set_at2_ms(clock_start);
+  }
 
   const std::string sid = external_id('s', s.id);
   v1::Assigned as;
@@ -804,6 +883,13 @@ void ShopEngine::stop_clock(TimeMs now, Session& s) {
 void ShopEngine::append(Session& s, const v1::ChatMessage& m, Output& out, bool to_customer, bool to_agent) {
   s.transcript.push_back(m);
   while (s.transcript.size() > config_.limits.transcript_messages_max) s.transcript.pop_front();
+  {
+    auto& e = event(out, time_of(m.at()), v1::EVENT_KIND_CHAT_MESSAGE, &s.origin);
+    e.set_session_id(m.session_id());
+    e.set_number(m.sender());
+    (m.sender() == v1::SENDER_CUSTOMER ? e.mutable_member_id() : e.mutable_agent_id())->assign(m.sender_id());
+    e.set_text(m.text());
+  }
   auto msg = make_msg();
   *msg->mutable_chat_message() = m;
   if (to_customer) deliver(out, v1::ROLE_CUSTOMER, s.member, msg);
@@ -811,12 +897,17 @@ void ShopEngine::append(Session& s, const v1::ChatMessage& m, Output& out, bool 
   deliver_watchers(out, s, msg);
 }
 
-void ShopEngine::mark_valid_if_both_wrote(TimeMs now, Session& s) {
-  (void)now;
+void ShopEngine::mark_valid_if_both_wrote(TimeMs now, Session& s, Output& out) {
   if (s.valid || !s.customer_wrote || !s.agent_wrote) return;
   s.valid = true;
   const std::string agent = s.waiting_request == 0 ? s.agent() : std::string();
   book_.session_valid(s.origin, agent, s.member);
+  {
+    auto& e = event(out, now, v1::EVENT_KIND_SESSION_VALID, &s.origin);
+    e.set_session_id(external_id('s', s.id));
+    e.set_member_id(s.member);
+    e.set_agent_id(agent);
+  }
   const Inquiry inquiry{s.connected_at, s.origin, agent};
   const DurationMs window = config_.thresholds.attribution_window_ms;
   auto& list = inquiries_[s.member];
@@ -824,15 +915,20 @@ void ShopEngine::mark_valid_if_both_wrote(TimeMs now, Session& s) {
   list.push_back(inquiry);
   if (auto it = purchases_.find(s.member); it != purchases_.end()) {
     for (const auto& p : it->second)
-      if (p.at >= inquiry.connected_at && p.at <= inquiry.connected_at + window) attribute(inquiry, s.member, p);
+      if (p.at >= inquiry.connected_at && p.at <= inquiry.connected_at + window) attribute(now, inquiry, s.member, p, out);
   }
 }
 
-void ShopEngine::attribute(const Inquiry& inquiry, const std::string& member, const Purchase& purchase) {
+void ShopEngine::attribute(TimeMs now, const Inquiry& inquiry, const std::string& member, const Purchase& purchase,
+                           Output& out) {
   book_.member_converted(inquiry.origin, inquiry.agent, member, purchase.category);
+  auto& e = event(out, now, v1::EVENT_KIND_MEMBER_CONVERTED, &inquiry.origin);
+  e.set_member_id(member);
+  e.set_agent_id(inquiry.agent);
+  e.set_category(purchase.category);
 }
 
-OrderResult ShopEngine::order(TimeMs now, const v1::Order& o) {
+OrderResult ShopEngine::order(TimeMs now, const v1::Order& o, Output& out) {
   OrderResult r;
   if (o.order_id().empty()) {
     r.error = "the order is missing its order_id";
@@ -854,6 +950,14 @@ OrderResult ShopEngine::order(TimeMs now, const v1::Order& o) {
   r.duplicate = !order_ids_.insert(o.order_id()).second;
   book_.order(r.duplicate);
   if (r.duplicate) return r;
+  const std::size_t order_event = out.events.size();
+  {
+    auto& e = event(out, now, v1::EVENT_KIND_ORDER);
+    e.set_ref_id(o.order_id());
+    e.set_member_id(o.member_id());
+    e.set_amount(o.amount());
+    e.set_category(o.category());
+  }
   const DurationMs window = config_.thresholds.attribution_window_ms;
   const Purchase p{now, o.category()};
   auto& bought = purchases_[o.member_id()];
@@ -862,11 +966,12 @@ OrderResult ShopEngine::order(TimeMs now, const v1::Order& o) {
   if (auto it = inquiries_.find(o.member_id()); it != inquiries_.end()) {
     for (const auto& i : it->second) {
       if (i.connected_at <= now && now <= i.connected_at + window) {
-        attribute(i, o.member_id(), p);
+        attribute(now, i, o.member_id(), p, out);
         r.attributed = true;
       }
     }
   }
+  out.events[order_event].set_flag(r.attributed);
   return r;
 }
 
@@ -904,6 +1009,13 @@ void ShopEngine::on_reply_left(TimeMs now, const Actor& a, const v1::ReplyLeftMe
   lm.set_replied_by(a.person);
   set_time(lm.mutable_replied_at(), now);
   book_.message_replied(it->second.left_at);
+  {
+    auto& e = event(out, now, v1::EVENT_KIND_MESSAGE_REPLIED);
+    e.set_ref_id(m.message_id());
+    e.set_agent_id(a.person);
+    e.set_text(m.text());
+    e.set_at2_ms(it->second.left_at);
+  }
   reply_ack(out, m.message_id());
   auto msg = make_msg();
   *msg->mutable_left_message_replied()->mutable_message() = lm;
@@ -997,13 +1109,17 @@ void ShopEngine::on_timer(TimeMs now, const TimerKey& key, Output& out) {
       if (s.valid && s.rating > 0) {
         const Leg& last = s.legs.back();
         book_.rating_final(s.origin, last.transferred_out ? std::string() : last.agent, s.rating);
+        auto& e = event(out, now, v1::EVENT_KIND_RATING_FINAL, &s.origin);
+        e.set_session_id(external_id('s', s.id));
+        e.set_number(s.rating);
+        e.set_agent_id(last.transferred_out ? std::string() : last.agent);
       }
       sessions_.erase(it);
       break;
     }
     case TimerKind::hour_boundary:
       if (online_since_ >= 0) {
-        book_.online(online_since_, now);
+        accrue_online(online_since_, now, out);
         online_since_ = now;
       }
       timer(out, now + ms_per_hour, TimerKind::hour_boundary, 0);
@@ -1043,6 +1159,12 @@ void ShopEngine::on_clock_timer(TimeMs now, const TimerKey& key, Output& out) {
   if (c.breached) return;
   c.breached = true;
   book_.breach(origin, agent);
+  {
+    auto& e = event(out, now, v1::EVENT_KIND_BREACH, &origin);
+    e.set_session_id(session_id);
+    if (c.request != 0) e.set_request_id(external_id('r', c.request));
+    e.set_agent_id(agent);
+  }
   auto msg = make_msg();
   auto* b = msg->mutable_first_response_breach();
   b->set_session_id(session_id);

@@ -43,7 +43,7 @@ class ShopEngine {
   void person_left(TimeMs now, const Actor& actor, Output& out);
   void handle(TimeMs now, const Actor& actor, const switchboard::v1::ClientMessage& msg, Output& out);
   void on_timer(TimeMs now, const TimerKey& key, Output& out);
-  OrderResult order(TimeMs now, const switchboard::v1::Order& order);
+  OrderResult order(TimeMs now, const switchboard::v1::Order& order, Output& out);
 
   switchboard::v1::ShopFigures figures(DayNumber day, TimeMs now) const;
   switchboard::v1::ShopView view(TimeMs now) const;
@@ -104,6 +104,7 @@ class ShopEngine {
 
   struct Session {
     std::uint64_t id = 0;
+    std::uint64_t request = 0;
     std::string member;
     std::string skill;  // current queue skill (the origin keeps the request's skill)
     switchboard::v1::Tier tier = switchboard::v1::TIER_C;
@@ -178,11 +179,11 @@ class ShopEngine {
   void close_session(TimeMs now, Session& s, switchboard::v1::CloseReason reason, Output& out);
   void set_status(TimeMs now, Agent& agent, switchboard::v1::AgentStatus status, Output& out);
   void requeue(TimeMs now, Session& s, const std::string& skill, Output& out);
-  void end_leg(TimeMs now, Session& s, bool transferred_out);
+  void end_leg(TimeMs now, Session& s, bool transferred_out, Output& out);
   void start_leg(TimeMs now, Session& s, Agent& agent, TimeMs clock_start, std::uint64_t clock, Output& out);
   void stop_clock(TimeMs now, Session& s);
-  void mark_valid_if_both_wrote(TimeMs now, Session& s);
-  void attribute(const Inquiry& inquiry, const std::string& member, const Purchase& purchase);
+  void mark_valid_if_both_wrote(TimeMs now, Session& s, Output& out);
+  void attribute(TimeMs now, const Inquiry& inquiry, const std::string& member, const Purchase& purchase, Output& out);
   void append(Session& s, const switchboard::v1::ChatMessage& m, Output& out, bool to_customer, bool to_agent);
 
   // --- routing (shop_engine_routing.cpp)
@@ -212,7 +213,9 @@ class ShopEngine {
   Agent* find_agent(const std::string& id);
   switchboard::v1::AgentView agent_view(TimeMs now, const Agent& a) const;
   void announce_agent(TimeMs now, const Agent& a, Output& out) const;
-  void online_changed(TimeMs now, int delta);
+  void online_changed(TimeMs now, int delta, Output& out);
+  void accrue_online(TimeMs from, TimeMs to, Output& out);
+  switchboard::v1::HistoryEvent& event(Output& out, TimeMs now, switchboard::v1::EventKind kind, const Origin* origin = nullptr);
   void on_clock_timer(TimeMs now, const TimerKey& key, Output& out);
 
   ShopConfig config_;
@@ -235,6 +238,7 @@ class ShopEngine {
   std::unordered_map<std::string, std::vector<Purchase>> purchases_;
   std::unordered_set<std::string> order_ids_;
   std::uint64_t next_id_ = 1;
+  std::uint64_t next_event_ = 1;
   std::size_t sessions_open_ = 0;
   int agents_online_ = 0;
   TimeMs online_since_ = -1;

@@ -106,13 +106,27 @@ void ShopEngine::assign(TimeMs now, Request& r, Agent& agent, Output& out) {
     s.connected_at = now;
     s.customer_wrote = true;  // the first message started the request
     for (auto& m : r.pending) {
+      // Written while queued: part of the transcript from the session's first moment.
       m.set_session_id(external_id('s', s.id));
+      auto& e = event(out, time_of(m.at()), v1::EVENT_KIND_CHAT_MESSAGE, &s.origin);
+      e.set_session_id(m.session_id());
+      e.set_number(m.sender());
+      e.set_member_id(m.sender_id());
+      e.set_text(m.text());
       s.transcript.push_back(std::move(m));
     }
     s.customer_waiting_since = r.begun_at;
     s.check_back_generation = 1;
+    s.request = r.id;
     ++sessions_open_;
     book_.session_connected(s.origin, agent.config->id);
+    auto& e = event(out, now, v1::EVENT_KIND_SESSION_CONNECTED, &s.origin);
+    e.set_session_id(external_id('s', s.id));
+    e.set_request_id(external_id('r', r.id));
+    e.set_member_id(s.member);
+    e.set_agent_id(agent.config->id);
+    e.set_tier(static_cast<std::uint32_t>(s.tier));
+    e.set_at2_ms(r.begun_at);
     if (sink_ != nullptr)
       sink_->observe(config_.id, s.origin.skill, Histogram::queue_wait_seconds, static_cast<double>(now - r.begun_at) / 1000.0);
     Chat& chat = chats_.at(r.member);

@@ -124,13 +124,16 @@ void orders(std::shared_ptr<Call> call) {
   boost::asio::post(shard.context(), [call, &shard, order = std::move(order)] {
     core::Output out;
     const core::OrderResult r = shard.engine().order(shard.now(), order, out);
-    shard.route(out, nullptr, {});
-    if (!r.ok) return call->fail(http::status::bad_request, r.error);
+    if (!r.ok) {
+      shard.finish(out, nullptr, {});
+      return call->fail(http::status::bad_request, r.error);
+    }
     v1::OrderAccepted accepted;
     accepted.set_order_id(order.order_id());
     accepted.set_duplicate(r.duplicate);
     accepted.set_attributed(r.attributed);
-    call->reply(http::status::ok, to_json(accepted));
+    // Acknowledged only once the order is in the journal.
+    shard.finish(out, nullptr, {}, [call, body = to_json(accepted)] { call->reply(http::status::ok, body); });
   });
 }
 
@@ -203,10 +206,13 @@ void handle_api(Server& server, HttpRequest req, Respond respond) {
     if (only(http::verb::get)) call->reply(http::status::ok, "{\"status\":\"ok\"}");
   } else if (path == "/readyz") {
     if (!only(http::verb::get)) return;
-    if (server.draining()) call->reply(http::status::service_unavailable, "{\"status\":\"draining\"}");
+    std::string reason = server.draining() ? "draining" : server.not_ready_reason ? server.not_ready_reason() : "";
+    if (!reason.empty()) call->reply(http::status::service_unavailable, "{\"status\":\"" + reason + "\"}");
     else call->reply(http::status::ok, "{\"status\":\"ready\"}");
   } else if (path == "/metrics") {
-    if (only(http::verb::get)) call->reply(http::status::ok, server.metrics().serialize(), "text/plain; version=0.0.4");
+    if (!only(http::verb::get)) return;
+    if (server.before_scrape) server.before_scrape();
+    call->reply(http::status::ok, server.metrics().serialize(), "text/plain; version=0.0.4");
   } else if (path == "/api/v1/orders") {
     if (only(http::verb::post)) orders(call);
   } else if (path == "/api/v1/admin/clock") {

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -54,6 +55,10 @@ class Server {
   // Graceful: stop accepting, tell every client to reconnect elsewhere, flush, close, stop shards.
   void stop();
   bool draining() const { return draining_; }
+  // Set by the app before start(): a reason the node is not ready (empty: ready), and work to
+  // do before each /metrics scrape (copying the store's figures into gauges).
+  std::function<std::string()> not_ready_reason;
+  std::function<void()> before_scrape;
 
   const ServerOptions& options() const { return options_; }
   Metrics& metrics() { return metrics_; }

@@ -29,7 +29,7 @@ void Shard::start() {
     engine_.add_shop(std::move(c), now(), out);
   }
   pending_shops_.clear();
-  route(out, nullptr, {});
+  finish(out, nullptr, {});
   arm();
   thread_ = std::thread([this] {
     try {
@@ -70,7 +70,7 @@ void Shard::join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, std:
     } else {
       conn->hello_refused();  // posted ahead of the error reply, so a new hello is accepted after it
     }
-    route(out, conn.get(), request_id);
+    finish(out, conn, request_id);
     arm();
   });
 }
@@ -91,7 +91,7 @@ void Shard::leave(std::shared_ptr<WebsocketSession> conn, core::Actor actor) {
     if (actor.role == v1::ROLE_SUPERVISOR) drop(supervisors_, actor.shop);
     core::Output out;
     engine_.person_left(now(), actor, out);
-    route(out, nullptr, {});
+    finish(out, nullptr, {});
     arm();
   });
 }
@@ -105,7 +105,7 @@ void Shard::handle(std::shared_ptr<WebsocketSession> conn, core::Actor actor, v1
     }
     core::Output out;
     engine_.handle(now(), actor, msg, out);
-    route(out, conn.get(), msg.request_id());
+    finish(out, conn, msg.request_id());
     arm();
   });
 }
@@ -114,8 +114,39 @@ std::size_t Shard::advance_to(core::TimeMs target) {
   floor_ = std::max(floor_, target);
   core::Output out;
   const std::size_t fired = engine_.advance(floor_, out);
-  route(out, nullptr, {});
+  finish(out, nullptr, {});
   return fired;
+}
+
+void Shard::finish(core::Output& out, std::shared_ptr<WebsocketSession> replier, const std::string& request_id,
+                   std::function<void()> then) {
+  if (history_ != nullptr && !out.events.empty()) {
+    history_->submit(index_, ++submitted_seq_, std::move(out.events));
+    out.events.clear();
+  }
+  if (held_.empty() && durable_seq_ >= submitted_seq_) {
+    route(out, replier.get(), request_id);
+    if (then) then();
+    return;
+  }
+  held_.push_back(Held{submitted_seq_, std::move(out), std::move(replier), request_id, std::move(then)});
+  out.clear();
+}
+
+void Shard::durable(std::uint64_t seq) {
+  boost::asio::post(ioc_, [this, seq] {
+    durable_seq_ = std::max(durable_seq_, seq);
+    release();
+  });
+}
+
+void Shard::release() {
+  while (!held_.empty() && held_.front().seq <= durable_seq_) {
+    Held h = std::move(held_.front());
+    held_.pop_front();
+    route(h.out, h.replier.get(), h.request_id);
+    if (h.then) h.then();
+  }
 }
 
 void Shard::route(core::Output& out, WebsocketSession* replier, const std::string& request_id) {
@@ -149,7 +180,7 @@ void Shard::arm() {
     armed_ = false;
     core::Output out;
     engine_.advance(now(), out);
-    route(out, nullptr, {});
+    finish(out, nullptr, {});
     arm();
   });
 }

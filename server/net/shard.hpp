@@ -6,6 +6,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <deque>
+#include <functional>
+
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,6 +17,7 @@
 
 #include "clock.hpp"
 #include "core/engine.hpp"
+#include "core/history_sink.hpp"
 #include "metrics.hpp"
 
 namespace sb::net {
@@ -27,6 +31,10 @@ class Shard {
   Shard& operator=(const Shard&) = delete;
 
   void add_shop(core::ShopConfig config);  // before start()
+  // Before start(): where history events go. Without one, outputs are released at once.
+  void set_history(core::HistorySink* history) { history_ = history; }
+  // Thread-safe: the store made this shard's events durable up to `seq`.
+  void durable(std::uint64_t seq);
   void start();
   void stop();   // stops the loop and joins the thread
   boost::asio::io_context& context() { return ioc_; }
@@ -41,9 +49,21 @@ class Shard {
   core::Engine& engine() { return engine_; }
   core::TimeMs now();
   std::size_t advance_to(core::TimeMs target);  // manual clock: fire every timer due by target
-  void route(core::Output& out, WebsocketSession* replier, const std::string& request_id);
+  // Hands a call's events to the history and releases its reply and deliveries (then `then`)
+  // once they are durable, in call order.
+  void finish(core::Output& out, std::shared_ptr<WebsocketSession> replier, const std::string& request_id,
+              std::function<void()> then = {});
 
  private:
+  struct Held {
+    std::uint64_t seq;
+    core::Output out;
+    std::shared_ptr<WebsocketSession> replier;
+    std::string request_id;
+    std::function<void()> then;
+  };
+  void route(core::Output& out, WebsocketSession* replier, const std::string& request_id);
+  void release();
   static std::string key(const std::string& shop, switchboard::v1::Role role, const std::string& person);
   void arm();
 
@@ -59,6 +79,10 @@ class Shard {
   ShardSink sink_;
   core::Engine engine_;
   std::vector<core::ShopConfig> pending_shops_;
+  core::HistorySink* history_ = nullptr;
+  std::uint64_t submitted_seq_ = 0;
+  std::uint64_t durable_seq_ = 0;
+  std::deque<Held> held_;  // outputs waiting for their events to be durable
   std::thread thread_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<WebsocketSession>>> directory_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<WebsocketSession>>> supervisors_;  // by shop

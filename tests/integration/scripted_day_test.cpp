@@ -8,6 +8,7 @@
 
 #include "net/codec.hpp"
 #include "shops.hpp"
+#include "scripted_day.hpp"
 #include "support/server_process.hpp"
 
 using namespace sb::test;
@@ -71,8 +72,11 @@ double metric(const std::string& text, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("scripted peak day gives exactly the hand-computed figures in the API and /metrics", "[integration][day]") {
-  ServerProcess server(day_shop_toml, {"--clock", "manual", "--clock-start", "2026-08-18T06:30:00+08:00"});
+namespace sb::test {
+
+v1::ShopFigures shop_figures(ServerProcess& server, const std::string& date) { return figures(server, date); }
+
+void run_scripted_day(ServerProcess& server) {
   Day d{server};
 
   // 06:30, before the 07:00 opening: c0's first message is not a request; it leaves a message.
@@ -154,6 +158,14 @@ TEST_CASE("scripted peak day gives exactly the hand-computed figures in the API 
   d.ask(*alice, R"("setAgentStatus":{"status":"AGENT_STATUS_OFFLINE"})");
   d.ask(*bob, R"("setAgentStatus":{"status":"AGENT_STATUS_OFFLINE"})");
   d.at("2026-08-19T03:00:00+08:00");  // every rating window has closed
+
+}
+
+}  // namespace sb::test
+
+TEST_CASE("scripted peak day gives exactly the hand-computed figures in the API and /metrics", "[integration][day]") {
+  ServerProcess server(day_shop_toml, {"--clock", "manual", "--clock-start", "2026-08-18T06:30:00+08:00"});
+  run_scripted_day(server);
 
   const auto f = figures(server, "2026-08-18");
   const auto& x = f.figures();

@@ -100,6 +100,23 @@ int ServerProcess::stop(std::chrono::milliseconds wait) {
   return -1;
 }
 
+void ServerProcess::kill9() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+double ServerProcess::metric(const std::string& name) const {
+  const std::string text = get("/metrics").body;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line))
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  return -1;
+}
+
 std::string ServerProcess::token(const std::string& shop, const std::string& person, const std::string& role, long ttl_s) const {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   return net::issue_token(test_secret, {shop, person, role, now + ttl_s});

@@ -32,6 +32,9 @@ class ServerProcess {
   // SIGTERM and wait; returns the exit status (-1 if it had to be killed).
   int stop(std::chrono::milliseconds wait = std::chrono::milliseconds(10'000));
   bool running();
+  void kill9();  // a crash: no drain, no flush
+  // A label-less series' value in /metrics (-1 if absent).
+  double metric(const std::string& name) const;
   std::string stderr_text() const;
 
  private:

@@ -1,0 +1,92 @@
+// Durable history: a journal thread appends the shards' events and fsyncs once per batch
+// interval (group commit), then tells each shard how far its events are durable; a writer
+// thread copies the journal into PostgreSQL from the node's cursor, retrying while the
+// database is away. The live path never waits for PostgreSQL.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/history_sink.hpp"
+#include "journal.hpp"
+
+namespace sb::store {
+
+struct StoreOptions {
+  std::string database_url;
+  std::string journal_dir = ".local/journal";
+  std::string node_id = "node1";
+  std::string migrations_dir;
+  bool migrate_on_start = true;
+  bool transcripts = true;
+  std::chrono::milliseconds batch_interval{50};
+  std::size_t batch_events_max = 5000;          // per PostgreSQL transaction
+  std::uint64_t journal_bytes_max = 4ULL << 30;  // backlog over this: not ready (see docs/history.md)
+  std::uint64_t segment_bytes_max = 64ULL << 20;
+  std::chrono::milliseconds retry_max{5000};    // backoff cap while the database is away
+  int retention_days = 400;                     // daily partitions of events and messages kept
+};
+
+struct StoreStats {
+  std::atomic<bool> db_up{false};
+  std::atomic<std::uint64_t> events_journaled{0};
+  std::atomic<std::uint64_t> events_written{0};  // events read from the journal and committed
+  std::atomic<std::uint64_t> rows_new{0};        // of those, new to the database
+  std::atomic<std::uint64_t> batches{0};
+  std::atomic<std::uint64_t> write_errors{0};
+  std::atomic<std::uint64_t> syncs{0};
+  std::atomic<std::uint64_t> backlog_bytes{0};
+  std::atomic<std::uint64_t> backlog_events{0};
+  std::atomic<bool> over_bound{false};
+};
+
+class HistoryStore : public core::HistorySink {
+ public:
+  using Durable = std::function<void(std::size_t shard, std::uint64_t seq)>;
+
+  // Opens the journal; throws std::runtime_error if it cannot (the server cannot start).
+  HistoryStore(StoreOptions options, Durable on_durable);
+  ~HistoryStore() override;
+
+  void start();
+  void submit(std::size_t shard, std::uint64_t seq, std::vector<switchboard::v1::HistoryEvent>&& events) override;
+  // Flushes the journal and gives the writer up to `drain` to catch up, then stops both threads.
+  void stop(std::chrono::milliseconds drain);
+  const StoreStats& stats() const { return stats_; }
+
+ private:
+  struct Batch {
+    std::size_t shard;
+    std::uint64_t seq;
+    std::vector<switchboard::v1::HistoryEvent> events;
+  };
+  void journal_loop();
+  void writer_loop();
+  void update_backlog(JournalPosition applied);
+
+  StoreOptions options_;
+  Durable on_durable_;
+  JournalWriter journal_;
+  StoreStats stats_;
+
+  std::mutex mutex_;  // guards pending_ and stopping_ (one swap per batch, not per event)
+  std::condition_variable cv_;
+  std::vector<Batch> pending_;
+  bool stopping_ = false;
+
+  std::mutex durable_mutex_;
+  std::condition_variable durable_cv_;
+  JournalPosition durable_end_;  // everything before this is fsynced
+  bool writer_stop_ = false;
+  std::chrono::steady_clock::time_point writer_deadline_{};
+
+  std::thread journal_thread_, writer_thread_;
+};
+
+}  // namespace sb::store

@@ -1,0 +1,209 @@
+#include "journal.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/crc.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace sb::store {
+
+namespace fs = std::filesystem;
+namespace v1 = switchboard::v1;
+
+namespace {
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::uint32_t get_u32(const char* p) {
+  std::uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// Length of the valid prefix of a segment's bytes.
+std::uint64_t valid_prefix(const std::string& data) {
+  std::uint64_t pos = 0;
+  while (pos + 8 <= data.size()) {
+    const std::uint32_t len = get_u32(data.data() + pos), crc = get_u32(data.data() + pos + 4);
+    if (len > journal_record_bytes_max || pos + 8 + len > data.size()) break;
+    if (crc32_of(data.substr(pos + 8, len)) != crc) break;
+    pos += 8 + len;
+  }
+  return pos;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+std::uint32_t crc32_of(const std::string& bytes) {
+  boost::crc_32_type crc;
+  crc.process_bytes(bytes.data(), bytes.size());
+  return crc.checksum();
+}
+
+std::string segment_path(const std::string& dir, std::uint64_t segment) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%016llu.journal", static_cast<unsigned long long>(segment));
+  return dir + "/" + name;
+}
+
+std::vector<std::uint64_t> list_segments(const std::string& dir) {
+  std::vector<std::uint64_t> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (e.path().extension() == ".journal") out.push_back(std::stoull(name.substr(0, name.find('.'))));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+JournalWriter::JournalWriter(std::string dir, std::uint64_t segment_bytes_max)
+    : dir_(std::move(dir)), segment_bytes_max_(segment_bytes_max) {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) throw std::runtime_error("journal directory " + dir_ + ": " + ec.message());
+  const auto segments = list_segments(dir_);
+  std::uint64_t segment = segments.empty() ? 1 : segments.back();
+  std::uint64_t offset = 0;
+  if (!segments.empty()) {
+    const std::string path = segment_path(dir_, segment);
+    const std::string data = read_file(path);
+    offset = valid_prefix(data);
+    if (offset < data.size()) {
+      // A torn tail from a crash mid-write: never acknowledged, so cut it off.
+      truncated_bytes_ = data.size() - offset;
+      if (::truncate(path.c_str(), static_cast<off_t>(offset)) != 0) throw std::runtime_error(errno_text("truncate " + path));
+    }
+  }
+  std::string error;
+  if (!open_segment(segment, error)) throw std::runtime_error(error);
+  end_ = JournalPosition{segment, offset};
+}
+
+JournalWriter::~JournalWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool JournalWriter::open_segment(std::uint64_t segment, std::string& error) {
+  if (fd_ >= 0) ::close(fd_);
+  const std::string path = segment_path(dir_, segment);
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    error = errno_text("open " + path);
+    return false;
+  }
+  // Make the new file's directory entry durable too.
+  const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return true;
+}
+
+bool JournalWriter::append(const std::vector<v1::HistoryEvent>& events, std::string& error) {
+  buffer_.clear();
+  std::string payload;
+  for (const auto& e : events) {
+    payload.clear();
+    e.SerializeToString(&payload);
+    if (payload.size() > journal_record_bytes_max) {
+      error = "history event " + e.event_id() + " is larger than a journal record may be";
+      return false;
+    }
+    if (end_.offset > 0 && end_.offset + buffer_.size() + 8 + payload.size() > segment_bytes_max_) {
+      // Roll to the next segment: write what we have, then continue in a new file.
+      if (!buffer_.empty() && ::write(fd_, buffer_.data(), buffer_.size()) != static_cast<ssize_t>(buffer_.size())) {
+        error = errno_text("write journal");
+        return false;
+      }
+      end_.offset += buffer_.size();
+      buffer_.clear();
+      if (::fdatasync(fd_) != 0) {
+        error = errno_text("fdatasync journal");
+        return false;
+      }
+      if (!open_segment(end_.segment + 1, error)) return false;
+      end_ = JournalPosition{end_.segment + 1, 0};
+    }
+    put_u32(buffer_, static_cast<std::uint32_t>(payload.size()));
+    put_u32(buffer_, crc32_of(payload));
+    buffer_ += payload;
+  }
+  std::size_t written = 0;
+  while (written < buffer_.size()) {
+    const ssize_t n = ::write(fd_, buffer_.data() + written, buffer_.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error = errno_text("write journal");
+      return false;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  end_.offset += buffer_.size();
+  return true;
+}
+
+bool JournalWriter::sync(std::string& error) {
+  if (::fdatasync(fd_) != 0) {
+    error = errno_text("fdatasync journal");
+    return false;
+  }
+  return true;
+}
+
+bool JournalReader::read(JournalPosition from, JournalPosition limit, std::size_t max_events,
+                         std::vector<v1::HistoryEvent>& out, JournalPosition& next, std::string& error) {
+  next = from;
+  while (next < limit && out.size() < max_events) {
+    const std::string path = segment_path(dir_, next.segment);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      error = "journal segment " + path + " is missing";
+      return false;
+    }
+    in.seekg(static_cast<std::streamoff>(next.offset));
+    const std::uint64_t seg_limit = next.segment == limit.segment ? limit.offset : UINT64_MAX;
+    char header[8];
+    std::string payload;
+    while (next.offset < seg_limit && out.size() < max_events && in.read(header, 8)) {
+      const std::uint32_t len = get_u32(header), crc = get_u32(header + 4);
+      payload.resize(len);
+      if (len > journal_record_bytes_max || !in.read(payload.data(), len) || crc32_of(payload) != crc ||
+          !out.emplace_back().ParseFromString(payload)) {
+        error = path + ": corrupt record at offset " + std::to_string(next.offset);
+        return false;
+      }
+      next.offset += 8 + len;
+    }
+    if (out.size() >= max_events || next.segment >= limit.segment) break;
+    next = JournalPosition{next.segment + 1, 0};  // this segment is read to its end
+  }
+  return true;
+}
+
+void JournalReader::remove_before(JournalPosition pos) {
+  for (std::uint64_t s : list_segments(dir_)) {
+    if (s >= pos.segment) break;
+    std::error_code ec;
+    fs::remove(segment_path(dir_, s), ec);
+  }
+}
+
+}  // namespace sb::store

@@ -1,0 +1,69 @@
+// The local journal: history events appended in order to segment files and fsynced per batch
+// before anything they caused is acknowledged. The database writer reads it back from its
+// cursor, so PostgreSQL being away never loses an event.
+// Record: u32 payload length, u32 CRC-32 of the payload, payload (a HistoryEvent).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "switchboard/v1/history.pb.h"
+
+namespace sb::store {
+
+struct JournalPosition {
+  std::uint64_t segment = 1;
+  std::uint64_t offset = 0;
+  auto operator<=>(const JournalPosition&) const = default;
+};
+
+constexpr std::uint32_t journal_record_bytes_max = 1 << 20;
+
+class JournalWriter {
+ public:
+  // Opens (creating) the directory, finds the end of the last segment and cuts off a torn tail.
+  // Throws std::runtime_error when the directory cannot be used: the server cannot start.
+  JournalWriter(std::string dir, std::uint64_t segment_bytes_max);
+  ~JournalWriter();
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+
+  // Returns false and an error on a write or sync failure.
+  bool append(const std::vector<switchboard::v1::HistoryEvent>& events, std::string& error);
+  bool sync(std::string& error);
+  JournalPosition end() const { return end_; }
+  std::uint64_t truncated_bytes() const { return truncated_bytes_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  bool open_segment(std::uint64_t segment, std::string& error);
+
+  std::string dir_;
+  std::uint64_t segment_bytes_max_;
+  int fd_ = -1;
+  JournalPosition end_;
+  std::uint64_t truncated_bytes_ = 0;
+  std::string buffer_;
+};
+
+class JournalReader {
+ public:
+  explicit JournalReader(std::string dir) : dir_(std::move(dir)) {}
+  // Reads up to max_events records from `from`, never past `limit`; sets `next`.
+  // A corrupt record inside the durable range is an error (the journal was damaged).
+  bool read(JournalPosition from, JournalPosition limit, std::size_t max_events,
+            std::vector<switchboard::v1::HistoryEvent>& out, JournalPosition& next, std::string& error);
+  // Deletes segments wholly before `pos`.
+  void remove_before(JournalPosition pos);
+
+ private:
+  std::string dir_;
+};
+
+std::string segment_path(const std::string& dir, std::uint64_t segment);
+std::vector<std::uint64_t> list_segments(const std::string& dir);
+std::uint32_t crc32_of(const std::string& bytes);
+
+}  // namespace sb::store

@@ -1,0 +1,114 @@
+#include "pg_writer.hpp"
+
+#include <pqxx/pqxx>
+
+#include <tuple>
+
+#include "core/time.hpp"
+
+namespace sb::store {
+
+namespace v1 = switchboard::v1;
+
+namespace {
+
+const std::vector<std::string> columns{"event_id", "at",     "shop_id", "kind",     "day",    "hour",   "skill",
+                                       "request_id", "session_id", "agent_id", "member_id", "body", "number", "at2_ms",
+                                       "flag",     "amount", "category", "ref_id",  "tier"};
+
+std::optional<std::string> text_or_null(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
+std::string utc_date(core::TimeMs t) { return core::format_date(core::to_local(t, 0).day); }
+
+}  // namespace
+
+PgWriter::PgWriter(std::string url, std::string node_id, bool transcripts)
+    : url_(std::move(url)), node_id_(std::move(node_id)), transcripts_(transcripts) {}
+
+PgWriter::~PgWriter() = default;
+
+bool PgWriter::connect(std::string& error) {
+  try {
+    conn_ = std::make_unique<pqxx::connection>(url_);
+    days_ready_.clear();
+    return true;
+  } catch (const std::exception& e) {
+    conn_.reset();
+    error = e.what();
+    return false;
+  }
+}
+
+void PgWriter::disconnect() { conn_.reset(); }
+
+long PgWriter::drop_partitions_older_than(int days, std::string& error) {
+  try {
+    pqxx::work tx(*conn_);
+    const long n = tx.exec_params1("SELECT switchboard_drop_partitions_before(current_date - $1::int)", days)[0].as<long>();
+    tx.commit();
+    return n;
+  } catch (const std::exception& e) {
+    error = e.what();
+    conn_.reset();
+    return -1;
+  }
+}
+
+std::optional<JournalPosition> PgWriter::cursor(std::string& error) {
+  try {
+    pqxx::work tx(*conn_);
+    const auto r = tx.exec_params("SELECT segment, \"offset\" FROM journal_cursor WHERE node_id = $1", node_id_);
+    tx.commit();
+    if (r.empty()) return std::nullopt;
+    return JournalPosition{r[0][0].as<std::uint64_t>(), r[0][1].as<std::uint64_t>()};
+  } catch (const std::exception& e) {
+    error = e.what();
+    conn_.reset();
+    return std::nullopt;
+  }
+}
+
+long PgWriter::write(const std::vector<v1::HistoryEvent>& events, JournalPosition end, std::string& error) {
+  try {
+    pqxx::work tx(*conn_);
+    std::set<std::string> days;
+    for (const auto& e : events) days.insert(utc_date(e.at_ms()));
+    for (const auto& d : days) {
+      if (days_ready_.count(d) != 0) continue;
+      tx.exec_params("SELECT switchboard_ensure_day($1::date)", d);
+    }
+    tx.exec0("CREATE TEMP TABLE batch_events (LIKE events) ON COMMIT DROP");
+    {
+      pqxx::stream_to copy(tx, "batch_events", columns);
+      for (const auto& e : events) {
+        if (!transcripts_ && e.kind() == v1::EVENT_KIND_CHAT_MESSAGE) continue;
+        const bool dated = !e.day().empty();
+        copy << std::make_tuple(
+            e.event_id(), core::format_rfc3339_utc(e.at_ms()), e.shop_id(), static_cast<int>(e.kind()),
+            text_or_null(e.day()), dated ? std::optional<int>(static_cast<int>(e.hour())) : std::nullopt,
+            text_or_null(e.skill()), text_or_null(e.request_id()), text_or_null(e.session_id()), text_or_null(e.agent_id()),
+            text_or_null(e.member_id()), text_or_null(e.text()), e.number(), e.at2_ms(), e.flag(), e.amount(),
+            text_or_null(e.category()), text_or_null(e.ref_id()), static_cast<int>(e.tier()));
+      }
+      copy.complete();
+    }
+    const long fresh = tx.exec1("SELECT switchboard_apply_batch()")[0].as<long>();
+    tx.exec_params0(
+        "INSERT INTO journal_cursor (node_id, segment, \"offset\") VALUES ($1, $2, $3) "
+        "ON CONFLICT (node_id) DO UPDATE SET segment = excluded.segment, \"offset\" = excluded.\"offset\", updated_at = now()",
+        node_id_, static_cast<long long>(end.segment), static_cast<long long>(end.offset));
+    tx.commit();
+    days_ready_.insert(days.begin(), days.end());
+    return fresh;
+  } catch (const std::exception& e) {
+    error = e.what();
+    conn_.reset();  // start from a fresh connection next time
+    days_ready_.clear();
+    return -1;
+  }
+}
+
+}  // namespace sb::store
