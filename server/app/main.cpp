@@ -65,10 +65,10 @@ void wire_store_metrics(net::Server& server, const store::HistoryStore& history,
   // The gauges live in the registry for the life of the server; capture them by address.
   server.before_scrape = [up = &up, backlog_events = &backlog_events, backlog_bytes = &backlog_bytes,
                           batches = &batches, rows = &rows, errors = &errors, journaled = &journaled,
-                          s = &history.stats()] {
+                          s = &history.stats(), h = &history] {
     up->Set(s->db_up ? 1 : 0);
-    backlog_events->Set(static_cast<double>(s->backlog_events.load()));
-    backlog_bytes->Set(static_cast<double>(s->backlog_bytes.load()));
+    backlog_events->Set(static_cast<double>(h->backlog_events()));
+    backlog_bytes->Set(static_cast<double>(h->backlog_bytes()));
     batches->Set(static_cast<double>(s->batches.load()));
     rows->Set(static_cast<double>(s->events_written.load()));
     errors->Set(static_cast<double>(s->write_errors.load()));

@@ -413,7 +413,7 @@ void ShopEngine::begin_request(TimeMs now, const Actor& a, Chat& chat, const v1:
   if (agents_online_ == 0) {
     book_.request_no_agent(origin);
     unconnected(1);
-    reply_ack(out);
+    reply_ack(out, external_id('r', request_id));
     unavailable(v1::UNAVAILABLE_REASON_NO_AGENT_ONLINE);
     return;
   }
@@ -422,7 +422,7 @@ void ShopEngine::begin_request(TimeMs now, const Actor& a, Chat& chat, const v1:
   if (in_skill >= config_.limits.queue_requests_max) {
     book_.request_no_agent(origin);
     unconnected(3);
-    reply_ack(out);
+    reply_ack(out, external_id('r', request_id));
     unavailable(v1::UNAVAILABLE_REASON_QUEUE_FULL);
     return;
   }

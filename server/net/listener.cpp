@@ -42,6 +42,9 @@ void Listener::do_accept() {
                            } else if (self->server_.connections() >= self->server_.options().connections_max) {
                              spdlog::warn("refusing a connection: {} open, the limit", self->server_.connections());
                            } else {
+                             // Chat frames are small: never let Nagle hold one back for a delayed ACK.
+                             boost::system::error_code opt_ec;
+                             socket.set_option(tcp::no_delay(true), opt_ec);
                              std::make_shared<HttpSession>(std::move(socket), self->server_)->run();
                            }
                            self->do_accept();

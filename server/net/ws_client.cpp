@@ -65,6 +65,7 @@ std::string WsClient::connect(const std::string& host, unsigned short port, cons
     auto results = resolver.resolve(host, std::to_string(port));
     beast::get_lowest_layer(impl_->ws).expires_after(std::chrono::seconds(5));
     beast::get_lowest_layer(impl_->ws).connect(results);
+    beast::get_lowest_layer(impl_->ws).socket().set_option(tcp::no_delay(true));
     impl_->ws.handshake(host + ":" + std::to_string(port), target);
     beast::get_lowest_layer(impl_->ws).expires_never();
     impl_->ws.read_message_max(16 << 20);

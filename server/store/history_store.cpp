@@ -70,26 +70,41 @@ void HistoryStore::journal_loop() {
     }
     durable_cv_.notify_one();
     for (const auto& [shard, seq] : highest) on_durable_(shard, seq);
+    check_bound();
   }
 }
 
-void HistoryStore::update_backlog(JournalPosition applied) {
+std::uint64_t HistoryStore::backlog_events() const {
+  const std::uint64_t journaled = stats_.events_journaled, written = stats_.events_written;
+  if (!stats_.cursor_known) return journaled > written ? journaled - written : 0;
+  const std::uint64_t ahead = stats_.base_backlog + (journaled - stats_.base_journaled);
+  const std::uint64_t done = written - stats_.base_written;
+  return ahead > done ? ahead - done : 0;
+}
+
+std::uint64_t HistoryStore::backlog_bytes() const {
   JournalPosition end;
   {
     std::lock_guard lock(durable_mutex_);
     end = durable_end_;
   }
-  // Bytes between the cursor and the durable end, segments counted at their size bound.
-  std::uint64_t bytes = 0;
-  if (applied < end) {
-    bytes = applied.segment == end.segment ? end.offset - applied.offset
-                                           : (end.segment - applied.segment) * options_.segment_bytes_max -
-                                                 applied.offset + end.offset;
+  JournalPosition applied{1, 0};
+  if (stats_.cursor_known) {
+    applied = JournalPosition{stats_.applied_segment, stats_.applied_offset};
+  } else if (const auto segments = list_segments(options_.journal_dir); !segments.empty()) {
+    applied = JournalPosition{segments.front(), 0};
   }
-  stats_.backlog_bytes = bytes;
-  const bool over = bytes > options_.journal_bytes_max;
+  if (!(applied < end)) return 0;
+  // Segments between the two are counted at their size bound.
+  return applied.segment == end.segment
+             ? end.offset - applied.offset
+             : (end.segment - applied.segment) * options_.segment_bytes_max - applied.offset + end.offset;
+}
+
+void HistoryStore::check_bound() {
+  const bool over = backlog_bytes() > options_.journal_bytes_max;
   if (over != stats_.over_bound.exchange(over)) {
-    if (over) spdlog::error("journal backlog {} bytes is over journal_bytes_max: node not ready until PostgreSQL catches up", bytes);
+    if (over) spdlog::error("journal backlog is over journal_bytes_max: node not ready until PostgreSQL catches up");
     else spdlog::info("journal backlog back under its bound");
   }
 }
@@ -101,7 +116,6 @@ void HistoryStore::writer_loop() {
   std::chrono::milliseconds backoff{100};
   bool migrated = !options_.migrate_on_start;
   std::vector<v1::HistoryEvent> batch;
-  std::uint64_t counted_backlog_events = 0;  // events known to be between cursor and end
   for (;;) {
     {
       std::lock_guard lock(durable_mutex_);
@@ -138,6 +152,28 @@ void HistoryStore::writer_loop() {
       // A node that never wrote starts at the oldest segment still on disk.
       const auto segments = list_segments(options_.journal_dir);
       applied = cur ? *cur : JournalPosition{segments.empty() ? 1 : segments.front(), 0};
+      if (!stats_.cursor_known) {
+        // Count what the database lacks from before this start, once, for the backlog gauge.
+        JournalPosition end, pos = *applied, next;
+        {
+          std::lock_guard lock(durable_mutex_);
+          end = durable_end_;
+        }
+        stats_.base_journaled = stats_.events_journaled.load();
+        stats_.base_written = stats_.events_written.load();
+        std::uint64_t count = 0;
+        std::vector<v1::HistoryEvent> scan;
+        while (pos < end) {
+          scan.clear();
+          if (!reader.read(pos, end, 10'000, scan, next, error) || scan.empty()) break;
+          count += scan.size();
+          pos = next;
+        }
+        stats_.base_backlog = count;
+      }
+      stats_.applied_segment = applied->segment;
+      stats_.applied_offset = applied->offset;
+      stats_.cursor_known = true;
       stats_.db_up = true;
       backoff = std::chrono::milliseconds(100);
       spdlog::info("database connected; journal cursor at segment {} offset {}", applied->segment, applied->offset);
@@ -146,8 +182,6 @@ void HistoryStore::writer_loop() {
     {
       std::unique_lock lock(durable_mutex_);
       if (*applied >= durable_end_) {
-        stats_.backlog_events = 0;
-        counted_backlog_events = 0;
         durable_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return writer_stop_ || *applied < durable_end_; });
         continue;
       }
@@ -176,10 +210,9 @@ void HistoryStore::writer_loop() {
     stats_.rows_new += static_cast<std::uint64_t>(fresh);
     if (next.segment > applied->segment) reader.remove_before(next);
     applied = next;
-    update_backlog(*applied);
-    const std::uint64_t journaled = stats_.events_journaled, written = stats_.events_written;
-    (void)counted_backlog_events;
-    stats_.backlog_events = journaled > written ? journaled - written : 0;
+    stats_.applied_segment = applied->segment;
+    stats_.applied_offset = applied->offset;
+    check_bound();
   }
 }
 

@@ -41,9 +41,12 @@ struct StoreStats {
   std::atomic<std::uint64_t> batches{0};
   std::atomic<std::uint64_t> write_errors{0};
   std::atomic<std::uint64_t> syncs{0};
-  std::atomic<std::uint64_t> backlog_bytes{0};
-  std::atomic<std::uint64_t> backlog_events{0};
   std::atomic<bool> over_bound{false};
+  // Where the writer is in the journal (valid once it has read the node's cursor).
+  std::atomic<bool> cursor_known{false};
+  std::atomic<std::uint64_t> applied_segment{0}, applied_offset{0};
+  // Events between the cursor and the journal end when the cursor was first read.
+  std::atomic<std::uint64_t> base_backlog{0}, base_journaled{0}, base_written{0};
 };
 
 class HistoryStore : public core::HistorySink {
@@ -59,6 +62,9 @@ class HistoryStore : public core::HistorySink {
   // Flushes the journal and gives the writer up to `drain` to catch up, then stops both threads.
   void stop(std::chrono::milliseconds drain);
   const StoreStats& stats() const { return stats_; }
+  // Journaled but not yet in PostgreSQL; computed on demand (for /metrics).
+  std::uint64_t backlog_events() const;
+  std::uint64_t backlog_bytes() const;
 
  private:
   struct Batch {
@@ -68,7 +74,7 @@ class HistoryStore : public core::HistorySink {
   };
   void journal_loop();
   void writer_loop();
-  void update_backlog(JournalPosition applied);
+  void check_bound();
 
   StoreOptions options_;
   Durable on_durable_;
@@ -80,7 +86,7 @@ class HistoryStore : public core::HistorySink {
   std::vector<Batch> pending_;
   bool stopping_ = false;
 
-  std::mutex durable_mutex_;
+  mutable std::mutex durable_mutex_;
   std::condition_variable durable_cv_;
   JournalPosition durable_end_;  // everything before this is fsynced
   bool writer_stop_ = false;

@@ -161,7 +161,7 @@ TEST_CASE("kill -9 under load: every acknowledged event is in PostgreSQL exactly
   const std::string journal = temp_dir();
   std::vector<std::string> acked;
   {
-    ServerProcess server(store_toml(pg, journal) + day_shop_toml, {});
+    ServerProcess server(store_toml(pg, journal) + always_open_toml, {});
     Load load{server};
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) threads.emplace_back([&load, t] { load.run_customers(t * 1000, 1000); });
@@ -174,7 +174,7 @@ TEST_CASE("kill -9 under load: every acknowledged event is in PostgreSQL exactly
   }
   INFO("acknowledged before the crash: " << acked.size());
   REQUIRE(acked.size() > 20);
-  ServerProcess restarted(store_toml(pg, journal) + day_shop_toml, {});
+  ServerProcess restarted(store_toml(pg, journal) + always_open_toml, {});
   wait_drained(restarted);
   CHECK(pg.query("SELECT count(*) FROM requests WHERE request_id IN (" + id_list(acked) + ")") == std::to_string(acked.size()));
   CHECK(pg.query("SELECT count(*) - count(DISTINCT event_id) FROM events") == "0");
@@ -187,7 +187,7 @@ TEST_CASE("kill -9 under load: every acknowledged event is in PostgreSQL exactly
 TEST_CASE("PostgreSQL away under load: chats go on, the backlog shows it and drains, counts match", "[history][outage]") {
   TestPostgres pg;
   const std::string journal = temp_dir();
-  ServerProcess server(store_toml(pg, journal) + day_shop_toml, {});
+  ServerProcess server(store_toml(pg, journal) + always_open_toml, {});
   Load before{server};
   before.run_customers(0, 60);
   wait_drained(server);

@@ -58,3 +58,18 @@ skills = ["general"]
 )";
 
 }  // namespace sb::test
+
+namespace sb::test {
+
+// Open around the clock (no [shops.hours]): for tests on the system clock.
+inline const char* always_open_toml = R"(
+[[shops]]
+id = "day"
+[[shops.skills]]
+name = "phones"
+[[shops.agents]]
+id = "alice"
+skills = ["phones"]
+)";
+
+}  // namespace sb::test
