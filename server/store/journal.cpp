@@ -127,7 +127,7 @@ bool JournalWriter::append(const std::vector<v1::HistoryEvent>& events, std::str
       error = "history event " + e.event_id() + " is larger than a journal record may be";
       return false;
     }
-    if (end_.offset > 0 && end_.offset + buffer_.size() + 8 + payload.size() > segment_bytes_max_) {
+    if (end_.offset + buffer_.size() > 0 && end_.offset + buffer_.size() + 8 + payload.size() > segment_bytes_max_) {
       // Roll to the next segment: write what we have, then continue in a new file.
       if (!buffer_.empty() && ::write(fd_, buffer_.data(), buffer_.size()) != static_cast<ssize_t>(buffer_.size())) {
         error = errno_text("write journal");
@@ -171,7 +171,9 @@ bool JournalWriter::sync(std::string& error) {
 bool JournalReader::read(JournalPosition from, JournalPosition limit, std::size_t max_events,
                          std::vector<v1::HistoryEvent>& out, JournalPosition& next, std::string& error) {
   next = from;
-  while (next < limit && out.size() < max_events) {
+  const std::size_t first = out.size();  // count only what this call adds
+  auto room = [&] { return out.size() - first < max_events; };
+  while (next < limit && room()) {
     const std::string path = segment_path(dir_, next.segment);
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -182,7 +184,7 @@ bool JournalReader::read(JournalPosition from, JournalPosition limit, std::size_
     const std::uint64_t seg_limit = next.segment == limit.segment ? limit.offset : UINT64_MAX;
     char header[8];
     std::string payload;
-    while (next.offset < seg_limit && out.size() < max_events && in.read(header, 8)) {
+    while (next.offset < seg_limit && room() && in.read(header, 8)) {
       const std::uint32_t len = get_u32(header), crc = get_u32(header + 4);
       payload.resize(len);
       if (len > journal_record_bytes_max || !in.read(payload.data(), len) || crc32_of(payload) != crc ||
@@ -192,7 +194,7 @@ bool JournalReader::read(JournalPosition from, JournalPosition limit, std::size_
       }
       next.offset += 8 + len;
     }
-    if (out.size() >= max_events || next.segment >= limit.segment) break;
+    if (!room() || next.segment >= limit.segment) break;
     next = JournalPosition{next.segment + 1, 0};  // this segment is read to its end
   }
   return true;

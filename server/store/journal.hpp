@@ -51,7 +51,7 @@ class JournalWriter {
 class JournalReader {
  public:
   explicit JournalReader(std::string dir) : dir_(std::move(dir)) {}
-  // Reads up to max_events records from `from`, never past `limit`; sets `next`.
+  // Appends up to max_events records read from `from`, never past `limit`; sets `next`.
   // A corrupt record inside the durable range is an error (the journal was damaged).
   bool read(JournalPosition from, JournalPosition limit, std::size_t max_events,
             std::vector<switchboard::v1::HistoryEvent>& out, JournalPosition& next, std::string& error);

@@ -11,6 +11,8 @@
 
 #include "scripted_day.hpp"
 #include "shops.hpp"
+#include "store/migrations.hpp"
+#include "store/pg_writer.hpp"
 #include "support/server_process.hpp"
 #include "support/test_postgres.hpp"
 
@@ -212,4 +214,45 @@ TEST_CASE("PostgreSQL away under load: chats go on, the backlog shows it and dra
   INFO("median ack latency before " << m_before << " ms, during the outage " << m_during << " ms");
   CHECK(m_during < m_before * 2 + 20);  // the live path never waits for the database
   std::system(("rm -rf " + journal).c_str());
+}
+
+TEST_CASE("a batch written twice counts once; awkward text survives COPY", "[history][idempotent]") {
+  TestPostgres pg;
+  REQUIRE(sb::store::migrate(pg.url(), std::string(SB_SOURCE_DIR) + "/migrations").ok);
+  sb::store::PgWriter writer(pg.url(), "n1", true);
+  std::string error;
+  REQUIRE(writer.connect(error));
+  std::vector<v1::HistoryEvent> batch;
+  auto add = [&](v1::EventKind kind, const std::string& id) -> v1::HistoryEvent& {
+    auto& e = batch.emplace_back();
+    e.set_event_id(id);
+    e.set_shop_id("s1");
+    e.set_kind(kind);
+    e.set_at_ms(1'787'000'000'000);
+    e.set_day("2026-08-18");
+    e.set_hour(10);
+    e.set_skill("phones");
+    e.set_request_id("r1");
+    e.set_session_id("s1-s2");
+    e.set_member_id("m1");
+    e.set_agent_id("a1");
+    return e;
+  };
+  add(v1::EVENT_KIND_REQUEST_BEGUN, "e1");
+  add(v1::EVENT_KIND_SESSION_CONNECTED, "e2").set_at2_ms(1'786'999'990'000);
+  add(v1::EVENT_KIND_LEG_STARTED, "e3").set_number(1);
+  add(v1::EVENT_KIND_CHAT_MESSAGE, "e4").set_text("tab\there\nnew line \\ backslash 'quote' \"dq\" 你好");
+  add(v1::EVENT_KIND_SESSION_CLOSED, "e5").set_flag(true);
+  CHECK(writer.write(batch, {1, 500}, error) == 5);
+  INFO(error);
+  CHECK(writer.write(batch, {1, 500}, error) == 0);
+  CHECK(pg.query("SELECT count(*) FROM events") == "5");
+  CHECK(pg.query("SELECT count(*) FROM requests") == "1");
+  CHECK(pg.query("SELECT outcome FROM requests") == "connected");
+  CHECK(pg.query("SELECT responded_45s FROM sessions") == "t");
+  CHECK(pg.query("SELECT count(*) FROM messages WHERE body = E'tab\\there\\nnew line \\\\ backslash ''quote'' \"dq\" 你好'") == "1");
+  CHECK(pg.query("SELECT segment || ':' || \"offset\" FROM journal_cursor WHERE node_id = 'n1'") == "1:500");
+  // Retention drops whole daily partitions.
+  CHECK(pg.query("SELECT switchboard_drop_partitions_before(current_date + 36500)") == "2");
+  CHECK(pg.query("SELECT count(*) FROM events") == "0");
 }
