@@ -1,0 +1,148 @@
+// Sustained history events/s into PostgreSQL through the real store (journal fsync per batch,
+// COPY, switchboard_apply_batch), side by side with a row-by-row INSERT baseline doing the same
+// apply work, in the same run against the same database. Prints a table.
+#include <CLI/CLI.hpp>
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "core/time.hpp"
+#include "store/history_store.hpp"
+#include "store/migrations.hpp"
+
+namespace v1 = switchboard::v1;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A realistic session's worth of events: 12 per session.
+std::vector<v1::HistoryEvent> make_events(const std::string& run, std::size_t sessions) {
+  std::vector<v1::HistoryEvent> out;
+  out.reserve(sessions * 12);
+  const std::int64_t t0 = *sb::core::parse_rfc3339("2026-08-18T07:00:00+08:00");
+  std::uint64_t n = 0;
+  for (std::size_t s = 0; s < sessions; ++s) {
+    const std::int64_t at = t0 + static_cast<std::int64_t>(s) * 50;
+    const std::string sid = run + "-s" + std::to_string(s), rid = run + "-r" + std::to_string(s);
+    auto add = [&](v1::EventKind kind, std::int64_t dt) -> v1::HistoryEvent& {
+      auto& e = out.emplace_back();
+      e.set_event_id(run + "-e" + std::to_string(n++));
+      e.set_shop_id("shop" + std::to_string(s % 50));
+      e.set_kind(kind);
+      e.set_at_ms(at + dt);
+      e.set_day("2026-08-18");
+      e.set_hour(static_cast<std::uint32_t>(7 + (s * 50 / 3'600'000) % 17));
+      e.set_skill(s % 2 ? "phones" : "aircon");
+      e.set_request_id(rid);
+      e.set_session_id(sid);
+      e.set_member_id("m" + std::to_string(s % 100'000));
+      e.set_agent_id("a" + std::to_string(s % 40));
+      return e;
+    };
+    add(v1::EVENT_KIND_REQUEST_BEGUN, 0);
+    add(v1::EVENT_KIND_SESSION_CONNECTED, 2000).set_at2_ms(at);
+    add(v1::EVENT_KIND_LEG_STARTED, 2000).set_number(1);
+    add(v1::EVENT_KIND_CHAT_MESSAGE, 2001).set_text("Is the X200 in stock? I need it before the 818 sale ends.");
+    add(v1::EVENT_KIND_LEG_FIRST_REPLY, 9000).set_number(1);
+    add(v1::EVENT_KIND_CHAT_MESSAGE, 9000).set_text("Yes, we have 3 left. Shall I reserve one for you?");
+    add(v1::EVENT_KIND_SESSION_VALID, 9000);
+    add(v1::EVENT_KIND_CHAT_MESSAGE, 15000).set_text("Yes please, the black one.");
+    add(v1::EVENT_KIND_CHAT_MESSAGE, 20000).set_text("Done. Anything else?");
+    add(v1::EVENT_KIND_LEG_ENDED, 60000).set_number(1);
+    add(v1::EVENT_KIND_SESSION_CLOSED, 60000).set_flag(true);
+    add(v1::EVENT_KIND_RATING_FINAL, 1'860'000).set_number(5);
+  }
+  return out;
+}
+
+double run_store(const std::string& url, const std::string& migrations, const std::string& journal,
+                 const std::vector<v1::HistoryEvent>& events, std::size_t batch_max, std::uint64_t& syncs) {
+  sb::store::StoreOptions o;
+  o.database_url = url;
+  o.journal_dir = journal;
+  o.node_id = "bench-" + std::to_string(::getpid());
+  o.migrations_dir = migrations;
+  o.batch_interval = std::chrono::milliseconds(5);
+  o.batch_events_max = batch_max;
+  sb::store::HistoryStore store(o, [](std::size_t, std::uint64_t) {});
+  store.start();
+  const auto t0 = Clock::now();
+  // Submit as shards do: one call's events at a time (about one session's worth).
+  for (std::size_t i = 0; i < events.size(); i += 12) {
+    std::vector<v1::HistoryEvent> call(events.begin() + static_cast<std::ptrdiff_t>(i),
+                                       events.begin() + static_cast<std::ptrdiff_t>(std::min(i + 12, events.size())));
+    store.submit(0, i / 12 + 1, std::move(call));
+  }
+  while (store.stats().events_written < events.size()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  syncs = store.stats().syncs;
+  if (store.stats().rows_new != events.size()) {
+    std::cerr << "store wrote " << store.stats().rows_new << " new rows of " << events.size() << "\n";
+    std::exit(1);
+  }
+  store.stop(std::chrono::milliseconds(1000));
+  return seconds;
+}
+
+double run_baseline(const std::string& url, const std::vector<v1::HistoryEvent>& events, std::size_t batch_max) {
+  pqxx::connection c(url);
+  c.prepare("ins",
+            "INSERT INTO batch_events (event_id, at, shop_id, kind, day, hour, skill, request_id, session_id, agent_id, "
+            "member_id, body, number, at2_ms, flag, amount, category, ref_id, tier) "
+            "VALUES ($1, $2::timestamptz, $3, $4, $5::date, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)");
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < events.size(); i += batch_max) {
+    pqxx::work tx(c);
+    tx.exec("SELECT switchboard_ensure_day('2026-08-17'), switchboard_ensure_day('2026-08-18')");
+    tx.exec0("CREATE TEMP TABLE batch_events (LIKE events) ON COMMIT DROP");
+    for (std::size_t j = i; j < std::min(i + batch_max, events.size()); ++j) {
+      const auto& e = events[j];
+      tx.exec_prepared0("ins", e.event_id(), sb::core::format_rfc3339_utc(e.at_ms()), e.shop_id(), static_cast<int>(e.kind()),
+                        e.day(), static_cast<int>(e.hour()), e.skill(), e.request_id(), e.session_id(), e.agent_id(),
+                        e.member_id(), e.text(), e.number(), e.at2_ms(), e.flag(), e.amount(), e.category(), e.ref_id(),
+                        static_cast<int>(e.tier()));
+    }
+    tx.exec("SELECT switchboard_apply_batch()");
+    tx.commit();
+  }
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"History write benchmark: the store (journal + COPY) against row-by-row INSERT"};
+  std::string url, migrations = SB_MIGRATIONS_DIR, journal = "/tmp/sb-bench-journal";
+  std::size_t sessions = 50'000, baseline_sessions = 5'000, batch_max = 5000;
+  app.add_option("--database", url, "PostgreSQL URL")->required();
+  app.add_option("--sessions", sessions, "Sessions for the store run (12 events each)");
+  app.add_option("--baseline-sessions", baseline_sessions, "Sessions for the INSERT baseline (12 events each)");
+  app.add_option("--batch-events-max", batch_max, "Events per transaction, both runs");
+  app.add_option("--journal", journal, "Journal folder (emptied first)");
+  CLI11_PARSE(app, argc, argv);
+
+  const auto report = sb::store::migrate(url, migrations);
+  if (!report.ok) {
+    std::cerr << "migrate: " << report.error << "\n";
+    return 1;
+  }
+  std::filesystem::remove_all(journal);
+  const auto store_events = make_events("st" + std::to_string(::getpid()), sessions);
+  const auto base_events = make_events("bl" + std::to_string(::getpid()), baseline_sessions);
+  std::uint64_t syncs = 0;
+  const double base_s = run_baseline(url, base_events, batch_max);
+  const double store_s = run_store(url, migrations, journal, store_events, batch_max, syncs);
+  std::filesystem::remove_all(journal);
+  const double store_rate = static_cast<double>(store_events.size()) / store_s;
+  const double base_rate = static_cast<double>(base_events.size()) / base_s;
+  std::printf("| method | events | seconds | events/s |\n|---|---:|---:|---:|\n");
+  std::printf("| store: journal fsync per batch + COPY + apply | %zu | %.2f | %.0f |\n", store_events.size(), store_s, store_rate);
+  std::printf("| baseline: row-by-row INSERT + same apply | %zu | %.2f | %.0f |\n", base_events.size(), base_s, base_rate);
+  std::printf("\nstore / baseline: %.1fx; journal fsyncs: %llu; goal >= 50000 events/s: %s\n", store_rate / base_rate,
+              static_cast<unsigned long long>(syncs), store_rate >= 50'000 ? "met" : "MISSED");
+  return 0;
+}
