@@ -80,11 +80,18 @@ double run_store(const std::string& url, const std::string& migrations, const st
   while (store.stats().events_written < events.size()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   syncs = store.stats().syncs;
-  if (store.stats().rows_new != events.size()) {
-    std::cerr << "store wrote " << store.stats().rows_new << " new rows of " << events.size() << "\n";
+  store.stop(std::chrono::milliseconds(1000));
+  // Nothing lost: every session and every chat message of this run is in the database, once.
+  pqxx::connection c(url);
+  pqxx::work tx(c);
+  const std::string run = events.front().event_id().substr(0, events.front().event_id().find('-'));
+  const auto sessions = tx.exec_params1("SELECT count(*) FROM sessions WHERE session_id LIKE $1", run + "-s%")[0].as<std::size_t>();
+  const auto messages = tx.exec_params1("SELECT count(*) FROM messages WHERE session_id LIKE $1", run + "-s%")[0].as<std::size_t>();
+  if (sessions * 12 != events.size() || messages * 3 != events.size()) {
+    std::cerr << "store lost events: " << sessions << " sessions and " << messages << " messages for " << events.size()
+              << " events\n";
     std::exit(1);
   }
-  store.stop(std::chrono::milliseconds(1000));
   return seconds;
 }
 
@@ -98,7 +105,7 @@ double run_baseline(const std::string& url, const std::vector<v1::HistoryEvent>&
   for (std::size_t i = 0; i < events.size(); i += batch_max) {
     pqxx::work tx(c);
     tx.exec("SELECT switchboard_ensure_day('2026-08-17'), switchboard_ensure_day('2026-08-18')");
-    tx.exec0("CREATE TEMP TABLE batch_events (LIKE events) ON COMMIT DROP");
+    tx.exec0("CREATE TEMP TABLE batch_events (LIKE history_batch_template) ON COMMIT DROP");
     for (std::size_t j = i; j < std::min(i + batch_max, events.size()); ++j) {
       const auto& e = events[j];
       tx.exec_prepared0("ins", e.event_id(), sb::core::format_rfc3339_utc(e.at_ms()), e.shop_id(), static_cast<int>(e.kind()),
@@ -123,6 +130,7 @@ int main(int argc, char** argv) {
   app.add_option("--baseline-sessions", baseline_sessions, "Sessions for the INSERT baseline (12 events each)");
   app.add_option("--batch-events-max", batch_max, "Events per transaction, both runs");
   app.add_option("--journal", journal, "Journal folder (emptied first)");
+  app.add_option("--migrations", migrations, "Folder of migrations to apply");
   CLI11_PARSE(app, argc, argv);
 
   const auto report = sb::store::migrate(url, migrations);

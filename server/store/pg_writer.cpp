@@ -83,7 +83,7 @@ long PgWriter::write(const std::vector<v1::HistoryEvent>& events, JournalPositio
       if (days_ready_.count(d) != 0) continue;
       tx.exec_params("SELECT switchboard_ensure_day($1::date)", d);
     }
-    tx.exec0("CREATE TEMP TABLE batch_events (LIKE events) ON COMMIT DROP");
+    tx.exec0("CREATE TEMP TABLE batch_events (LIKE history_batch_template) ON COMMIT DROP");
     {
       pqxx::stream_to copy(tx, "batch_events", columns);
       for (const auto& e : events) {
