@@ -87,6 +87,12 @@ struct Load {
   }
 };
 
+// Customers arriving for `seconds`, numbered from `from`.
+void run_for(Load& load, int from, std::chrono::seconds seconds) {
+  const auto end = std::chrono::steady_clock::now() + seconds;
+  for (int i = from; std::chrono::steady_clock::now() < end; i += 10) load.run_customers(i, 10);
+}
+
 std::string id_list(const std::vector<std::string>& ids) {
   std::string out;
   for (const auto& id : ids) out += (out.empty() ? "'" : ",'") + id + "'";
@@ -263,4 +269,64 @@ TEST_CASE("a batch written twice counts once; awkward text survives COPY", "[his
   // Retention drops whole daily partitions.
   CHECK(pg.query("SELECT switchboard_drop_partitions_before(current_date + 36500)") == "1");
   CHECK(pg.query("SELECT count(*) FROM messages") == "0");
+}
+
+TEST_CASE("PostgreSQL stopped for 30 s under load: nothing lost, backlog drains", "[history][outage30]") {
+  TestPostgres pg;
+  const std::string journal = temp_dir();
+  ServerProcess server(store_toml(pg, journal) + always_open_toml, {});
+  Load before(server);
+  run_for(before, 0, std::chrono::seconds(2));
+  wait_drained(server);
+  pg.stop_fast();
+  Load during(server);
+  std::thread load([&] { run_for(during, 1'000'000, std::chrono::seconds(30)); });
+  std::this_thread::sleep_for(std::chrono::seconds(15));
+  const double backlog_mid = server.metric("switchboard_journal_backlog_events");
+  const double up_mid = server.metric("switchboard_db_up");
+  CHECK(server.get("/readyz").status == 200);  // far under the bound: still ready
+  load.join();
+  CHECK(up_mid == 0);
+  CHECK(backlog_mid > 0);
+  pg.start();
+  wait_drained(server, std::chrono::seconds(60));
+  auto all = before.acked;
+  all.insert(all.end(), during.acked.begin(), during.acked.end());
+  INFO("before " << before.acked.size() << ", during the 30 s outage " << during.acked.size());
+  REQUIRE(during.acked.size() > 100);
+  CHECK(pg.query("SELECT count(*) FROM requests") == std::to_string(all.size()));
+  CHECK(pg.query("SELECT count(*) FROM requests WHERE request_id IN (" + id_list(all) + ")") == std::to_string(all.size()));
+  std::sort(before.ack_ms.begin(), before.ack_ms.end());
+  std::sort(during.ack_ms.begin(), during.ack_ms.end());
+  const double m_before = before.ack_ms[before.ack_ms.size() / 2], m_during = during.ack_ms[during.ack_ms.size() / 2];
+  INFO("median ack latency before " << m_before << " ms, during " << m_during << " ms");
+  CHECK(m_during < m_before * 2 + 20);
+  std::system(("rm -rf " + journal).c_str());
+}
+
+TEST_CASE("a journal backlog over its bound makes the node not ready, and ready again once drained", "[history][bound]") {
+  TestPostgres pg;
+  pg.stop_fast();  // away from the start: the server must still start and serve
+  const std::string journal = temp_dir();
+  ServerProcess server("[store]\ndatabase_url = \"" + pg.url() + "\"\njournal_dir = \"" + journal +
+                           "\"\nbatch_interval_ms = 2\njournal_bytes_max = 1048576\nsegment_bytes_max = 65536\n\n" +
+                           always_open_toml,
+                       {});
+  CHECK(server.get("/readyz").status == 200);
+  Load load(server);
+  for (int i = 0; i < 20'000 && server.metric("switchboard_journal_backlog_bytes") <= 1'048'576; i += 50)
+    load.run_customers(i, 50);
+  // Over the bound: still serving and journaling, but not ready, and it says why.
+  const auto ready = server.get("/readyz");
+  CHECK(ready.status == 503);
+  CHECK(ready.body.find("journal backlog over its bound") != std::string::npos);
+  JsonClient c(server.port());
+  c.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"late"}})");
+  CHECK(c.reply("h").has_welcome());
+  pg.start();
+  wait_drained(server, std::chrono::seconds(60));
+  for (int i = 0; i < 100 && server.get("/readyz").status != 200; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(server.get("/readyz").status == 200);
+  CHECK(pg.query("SELECT count(*) FROM requests") == std::to_string(load.acked.size()));
+  std::system(("rm -rf " + journal).c_str());
 }

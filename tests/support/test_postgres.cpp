@@ -62,6 +62,8 @@ void TestPostgres::start() {
 
 void TestPostgres::stop_immediate() { capture(run_as_owner(std::string(pgbin) + "/pg_ctl -D " + dir_ + "/data -m immediate -w stop")); }
 
+void TestPostgres::stop_fast() { capture(run_as_owner(std::string(pgbin) + "/pg_ctl -D " + dir_ + "/data -m fast -w stop")); }
+
 std::string TestPostgres::query(const std::string& sql) const {
   int rc = 0;
   std::string escaped;

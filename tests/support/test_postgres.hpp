@@ -17,6 +17,7 @@ class TestPostgres {
   // Runs SQL with psql and returns its unaligned, tuples-only output (trimmed).
   std::string query(const std::string& sql) const;
   void stop_immediate();  // like a crash: pg_ctl stop -m immediate
+  void stop_fast();       // an orderly stop: pg_ctl stop -m fast
   void start();
 
  private:
