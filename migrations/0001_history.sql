@@ -1,7 +1,9 @@
--- History of every shop: raw events (the idempotency ledger, partitioned by day) and the
--- tables people query. Filled by switchboard_apply_batch() from the writer's COPY batches.
+-- History of every shop: the tables people query, filled by switchboard_apply_batch() from
+-- the writer's COPY batches. Every table is idempotent on its own key: the event id for
+-- event-like rows, the request / session / leg / message / order id for the rest.
 
-CREATE TABLE events (
+-- The shape of one batch of history events: the writer COPYs into a temp table like it.
+CREATE TABLE history_batch_template (
   event_id   text        NOT NULL,
   at         timestamptz NOT NULL,
   shop_id    text        NOT NULL,
@@ -20,9 +22,8 @@ CREATE TABLE events (
   amount     double precision,
   category   text,
   ref_id     text,
-  tier       smallint,
-  PRIMARY KEY (event_id, at)
-) PARTITION BY RANGE (at);
+  tier       smallint
+);
 
 CREATE TABLE requests (
   request_id text PRIMARY KEY,
@@ -168,18 +169,14 @@ CREATE TABLE journal_cursor (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 
--- A daily partition of events and messages, created by the writer before it inserts.
+-- A daily partition of messages, created by the writer before it inserts.
 CREATE FUNCTION switchboard_ensure_day(d date) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  suffix text := to_char(d, 'YYYYMMDD');
 BEGIN
-  EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF events FOR VALUES FROM (%L) TO (%L)',
-                 'events_' || suffix, d::text || ' 00:00:00+00', (d + 1)::text || ' 00:00:00+00');
   EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF messages FOR VALUES FROM (%L) TO (%L)',
-                 'messages_' || suffix, d::text || ' 00:00:00+00', (d + 1)::text || ' 00:00:00+00');
+                 'messages_' || to_char(d, 'YYYYMMDD'), d::text || ' 00:00:00+00', (d + 1)::text || ' 00:00:00+00');
 END $$;
 
--- Retention: drops the daily partitions of events and messages older than keep_days.
+-- Retention: drops the daily partitions of messages older than the cutoff.
 CREATE FUNCTION switchboard_drop_partitions_before(cutoff date) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
   t record;
@@ -187,7 +184,7 @@ DECLARE
 BEGIN
   FOR t IN SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
            JOIN pg_class p ON p.oid = i.inhparent
-           WHERE p.relname IN ('events', 'messages')
+           WHERE p.relname = 'messages'
              AND to_date(right(c.relname, 8), 'YYYYMMDD') < cutoff LOOP
     EXECUTE format('DROP TABLE %I', t.relname);
     dropped := dropped + 1;
