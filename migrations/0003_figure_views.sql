@@ -102,3 +102,11 @@ SELECT shop_id, day, hour, skill, requests, sessions,
        sessions_responded_45s::numeric / nullif(sessions_judged, 0) AS response_45s_rate,
        sessions_valid, sessions_rated, sessions_satisfied, breaches AS first_response_breaches
 FROM figure_counts;
+
+-- One row per session with the agents it passed through, in order, and its transfers.
+CREATE VIEW session_details AS
+SELECT s.*,
+       coalesce((SELECT array_agg(l.agent_id ORDER BY l.leg) FROM legs l WHERE l.session_id = s.session_id), '{}') AS agents,
+       coalesce((SELECT count(*) - 1 FROM legs l WHERE l.session_id = s.session_id), 0) AS transfers,
+       (SELECT min(l.first_reply_at) FROM legs l WHERE l.session_id = s.session_id) AS first_human_reply_at
+FROM sessions s;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "scripted_day.hpp"
@@ -163,6 +164,24 @@ TEST_CASE("the SQL views, the figures API and /metrics agree on a scripted day",
   CHECK(pg.query("SELECT round(response_45s_rate, 4) FROM shop_day_figures WHERE shop_id = 'day' AND day = '2026-08-18'") ==
         "0.6667");
   CHECK(pg.query("SELECT count(*) FROM legs WHERE transferred_out") == "1");
+  CHECK(pg.query("SELECT array_to_string(agents, '>') || ' ' || transfers FROM session_details "
+                 "WHERE session_id IN (SELECT session_id FROM legs WHERE transferred_out)") == "alice>bob 1");
+  // /metrics counts since start = the SQL totals of both days.
+  const std::string m = server.get("/metrics").body;
+  auto total = [&](const std::string& name) {
+    double sum = 0;
+    std::istringstream lines(m);
+    std::string line;
+    while (std::getline(lines, line))
+      if (line.rfind(name + "{", 0) == 0 && line.find("shop=\"day\"") != std::string::npos)
+        sum += std::stod(line.substr(line.rfind(' ') + 1));
+    return std::to_string(static_cast<long>(sum));
+  };
+  CHECK(total("switchboard_requests_total") == pg.query("SELECT sum(requests) FROM shop_day_figures WHERE shop_id = 'day'"));
+  CHECK(total("switchboard_sessions_responded_45s_total") ==
+        pg.query("SELECT sum(sessions_responded_45s) FROM shop_day_figures WHERE shop_id = 'day'"));
+  CHECK(total("switchboard_members_converted_total") ==
+        pg.query("SELECT sum(members_converted) FROM shop_day_figures WHERE shop_id = 'day'"));
   CHECK(pg.query("SELECT count(*) FROM orders WHERE shop_id = 'day'") == "3");
   CHECK(pg.query("SELECT body FROM messages WHERE body = 'battery question'") == "battery question");
   CHECK(pg.query("SELECT count(*) FROM skill_hour_figures WHERE shop_id = 'day' AND day = '2026-08-18'") == "4");
