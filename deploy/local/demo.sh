@@ -9,10 +9,11 @@ deploy/local/install-deps.sh
 deploy/local/build.sh
 deploy/local/postgres.sh start
 export SWITCHBOARD_DATABASE_URL="$(deploy/local/postgres.sh url)"
+serve_args=("$@")
 echo "demo: tokens for the walkthrough:"
-for who in "alice agent" "bob agent" "boss supervisor"; do
-  set -- $who
-  printf '  %-6s %s\n' "$1" "$(build/switchboard token --config config/demo.toml --shop demo --person "$1" --role "$2")"
+for who in alice:agent bob:agent boss:supervisor; do
+  person=${who%%:*} role=${who##*:}
+  printf '  %-6s %s\n' "$person" "$(build/switchboard token --config config/demo.toml --shop demo --person "$person" --role "$role")"
 done
 printf '  %-6s %s\n' admin "$(build/switchboard token --config config/demo.toml --shop '*' --person ops --role admin)"
-exec build/switchboard serve --config config/demo.toml "${@}"
+exec build/switchboard serve --config config/demo.toml "${serve_args[@]}"

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libpqxx-dev libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev catch2 libtomlplusplus-dev libcli11-dev libspdlog-dev libssl-dev
-  postgresql-15 prometheus curl
+  postgresql-15 prometheus curl acl
 )
 
 missing=()

@@ -18,8 +18,18 @@ start() {
   mkdir -p "$root/run"
   if [ "${#run[@]}" -gt 0 ]; then
     chown -R postgres:postgres "$root"
+    # The server runs as postgres (it refuses root): let it traverse, and only traverse, the
+    # folders above the cluster (a clone under /root is 700), with an ACL entry for postgres.
+    d=$root
+    while [ "$d" != "/" ]; do
+      d=$(dirname "$d")
+      if ! runuser -u postgres -- test -x "$d"; then
+        setfacl -m u:postgres:--x "$d"
+        echo "postgres.sh: granted user postgres traversal (--x) of $d"
+      fi
+    done
     if ! "${run[@]}" test -x "$root"; then
-      echo "postgres.sh: user postgres cannot reach $root; make its parent folders traversable (chmod o+x)" >&2
+      echo "postgres.sh: user postgres cannot reach $root" >&2
       exit 1
     fi
   fi
