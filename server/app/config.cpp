@@ -325,8 +325,7 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
     so.batch_events_max = static_cast<std::size_t>(r.integer(*t, "store", "batch_events_max", 5000, 1, 1'000'000));
     so.journal_bytes_max = static_cast<std::uint64_t>(r.integer(*t, "store", "journal_bytes_max", 4LL << 30, 1 << 20, 1LL << 50));
     so.segment_bytes_max = static_cast<std::uint64_t>(r.integer(*t, "store", "segment_bytes_max", 64 << 20, 1 << 16, 1LL << 34));
-    cfg.retention_days = static_cast<int>(r.integer(*t, "store", "retention_days", 400, 1, 100'000));
-    so.retention_days = cfg.retention_days;
+    so.retention_days = static_cast<int>(r.integer(*t, "store", "retention_days", 400, 1, 100'000));
     cfg.store = so;
   }
   const auto shops = r.tables(root, "", "shops");

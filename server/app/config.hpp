@@ -23,7 +23,6 @@ struct AppConfig {
   net::ServerOptions server;
   std::vector<core::ShopConfig> shops;
   std::optional<store::StoreOptions> store;  // absent: no history is kept
-  int retention_days = 400;
 };
 
 // Throws ConfigError.
