@@ -211,6 +211,7 @@ void handle_api(Server& server, HttpRequest req, Respond respond) {
     else call->reply(http::status::ok, "{\"status\":\"ready\"}");
   } else if (path == "/metrics") {
     if (!only(http::verb::get)) return;
+    if (server.options().metrics_token_required && !call->authorize("", {})) return;
     if (server.before_scrape) server.before_scrape();
     call->reply(http::status::ok, server.metrics().serialize(), "text/plain; version=0.0.4");
   } else if (path == "/api/v1/orders") {

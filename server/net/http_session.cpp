@@ -1,5 +1,7 @@
 #include "http_session.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/websocket.hpp>
@@ -50,8 +52,23 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
       write(error_response(http::status::not_found, req.version(), false, "WebSocket endpoint is /ws"));
       return;
     }
+    const auto& origins = server_.options().allowed_origins;
+    const std::string origin(req[http::field::origin]);
+    if (!origin.empty() && !origins.empty() && std::find(origins.begin(), origins.end(), origin) == origins.end()) {
+      server_.metrics().auth_failures.Add({{"reason", "origin"}}).Increment();
+      write(error_response(http::status::forbidden, req.version(), false, "origin " + origin + " is not allowed"));
+      return;
+    }
+    boost::system::error_code ec_addr;
+    const std::string address = stream_.socket().remote_endpoint(ec_addr).address().to_string();
+    if (!server_.admit(address)) {
+      server_.metrics().auth_failures.Add({{"reason", "address_limit"}}).Increment();
+      write(error_response(http::status::too_many_requests, req.version(), false,
+                           "too many connections from " + address));
+      return;
+    }
     stream_.expires_never();  // the WebSocket session sets its own timeouts
-    std::make_shared<WebsocketSession>(stream_.release_socket(), server_)->run(parser_->release());
+    std::make_shared<WebsocketSession>(stream_.release_socket(), server_, address)->run(parser_->release());
     return;
   }
   auto self = shared_from_this();

@@ -65,6 +65,21 @@ void Server::untrack(WebsocketSession* s) {
   sessions_.erase(s);
 }
 
+bool Server::admit(const std::string& address) {
+  std::lock_guard lock(sessions_mutex_);
+  std::size_t& n = per_address_[address];
+  if (n >= options_.connections_per_address_max) return false;
+  ++n;
+  return true;
+}
+
+void Server::release(const std::string& address) {
+  std::lock_guard lock(sessions_mutex_);
+  auto it = per_address_.find(address);
+  if (it == per_address_.end()) return;
+  if (--it->second == 0) per_address_.erase(it);
+}
+
 std::size_t Server::connections() const {
   std::lock_guard lock(sessions_mutex_);
   return sessions_.size();

@@ -33,6 +33,11 @@ struct ServerOptions {
   std::size_t frame_bytes_max = 64 * 1024;
   std::size_t http_body_bytes_max = 64 * 1024;
   std::size_t connections_max = 18'000;
+  std::size_t connections_per_address_max = 500;  // NATed mobile networks share addresses
+  double messages_per_second_max = 20;            // per connection; bursts up to twice that
+  std::size_t throttle_strikes_max = 20;          // throttled messages in a row before closing 1008
+  std::vector<std::string> allowed_origins;       // empty: any; browsers send Origin, others may not
+  bool metrics_token_required = false;            // /metrics needs an admin token
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds drain_timeout{5'000};
@@ -68,6 +73,9 @@ class Server {
   const ShopRoute* route(const std::string& shop) const;
   boost::asio::io_context& next_context();
 
+  // Admission per source address: false when the address is at its limit.
+  bool admit(const std::string& address);
+  void release(const std::string& address);
   // Live connections, so a stop can reach those that never said hello.
   bool track(const std::shared_ptr<WebsocketSession>& s);
   void untrack(WebsocketSession* s);
@@ -84,6 +92,7 @@ class Server {
   bool draining_ = false;
   mutable std::mutex sessions_mutex_;  // connect and disconnect only, never per message
   std::unordered_map<WebsocketSession*, std::weak_ptr<WebsocketSession>> sessions_;
+  std::unordered_map<std::string, std::size_t> per_address_;
 };
 
 }  // namespace sb::net

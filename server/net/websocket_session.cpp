@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "codec.hpp"
+#include "core/proto_time.hpp"
 #include "server.hpp"
 #include "shard.hpp"
 #include "token.hpp"
@@ -28,13 +29,16 @@ const char* role_name(v1::Role r) {
 
 }  // namespace
 
-WebsocketSession::WebsocketSession(boost::asio::ip::tcp::socket&& socket, Server& server)
-    : ws_(std::move(socket)), server_(server) {
+WebsocketSession::WebsocketSession(boost::asio::ip::tcp::socket&& socket, Server& server, std::string address)
+    : ws_(std::move(socket)), server_(server), address_(std::move(address)), tokens_(2 * server.options().messages_per_second_max) {
   server_.metrics().connections_open.Increment();
   server_.metrics().connections_total.Increment();
 }
 
-WebsocketSession::~WebsocketSession() { server_.metrics().connections_open.Decrement(); }
+WebsocketSession::~WebsocketSession() {
+  server_.release(address_);
+  server_.metrics().connections_open.Decrement();
+}
 
 void WebsocketSession::run(beast::http::request<beast::http::string_body> req) {
   const auto& opt = server_.options();
@@ -75,6 +79,23 @@ void WebsocketSession::on_read(beast::error_code ec, std::size_t) {
 
 void WebsocketSession::on_frame(std::string_view payload, bool text) {
   text_ = text;
+  const double rate = server_.options().messages_per_second_max;
+  const auto now = std::chrono::steady_clock::now();
+  tokens_ = std::min(2 * rate, tokens_ + rate * std::chrono::duration<double>(now - refilled_).count());
+  refilled_ = now;
+  if (tokens_ < 1) {
+    if (++strikes_ >= server_.options().throttle_strikes_max) {
+      server_.metrics().auth_failures.Add({{"reason", "rate_limit"}}).Increment();
+      close_with(websocket::close_code::policy_error, "message rate limit");
+      return;
+    }
+    send_error(v1::ERROR_CODE_UNAVAILABLE,
+               "throttled: more than " + std::to_string(static_cast<int>(rate)) + " messages per second; this one was dropped",
+               {});
+    return;
+  }
+  tokens_ -= 1;
+  strikes_ = 0;
   Decoded d = decode_frame(payload, text);
   if (!d.ok) {
     send_error(d.code, d.error, d.request_id);
@@ -85,6 +106,13 @@ void WebsocketSession::on_frame(std::string_view payload, bool text) {
     return;
   }
   if (shard_ == nullptr) {
+    if (d.message.has_ping()) {  // liveness works before hello
+      auto pong = std::make_shared<v1::ServerMessage>();
+      pong->set_request_id(d.request_id);
+      core::set_time(pong->mutable_pong()->mutable_server_time(), server_.clock().now());
+      send(std::move(pong));
+      return;
+    }
     send_error(v1::ERROR_CODE_NOT_AUTHENTICATED, "send hello first", d.request_id);
     return;
   }

@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <string>
@@ -20,7 +21,7 @@ class Shard;
 
 class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
  public:
-  WebsocketSession(boost::asio::ip::tcp::socket&& socket, Server& server);
+  WebsocketSession(boost::asio::ip::tcp::socket&& socket, Server& server, std::string address);
   ~WebsocketSession();
 
   void run(boost::beast::http::request<boost::beast::http::string_body> req);
@@ -56,6 +57,11 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   bool ended_ = false;
   Shard* shard_ = nullptr;
   core::Actor actor_;
+  std::string address_;  // admitted by the server; released when the session ends
+  // Token bucket for messages per second.
+  double tokens_ = 0;
+  std::chrono::steady_clock::time_point refilled_ = std::chrono::steady_clock::now();
+  std::size_t strikes_ = 0;
 };
 
 }  // namespace sb::net

@@ -59,13 +59,17 @@ WsClient::WsClient() : impl_(std::make_unique<Impl>()) {}
 
 WsClient::~WsClient() { close(); }
 
-std::string WsClient::connect(const std::string& host, unsigned short port, const std::string& target) {
+std::string WsClient::connect(const std::string& host, unsigned short port, const std::string& target,
+                              const std::string& origin) {
   try {
     tcp::resolver resolver(impl_->ioc);
     auto results = resolver.resolve(host, std::to_string(port));
     beast::get_lowest_layer(impl_->ws).expires_after(std::chrono::seconds(5));
     beast::get_lowest_layer(impl_->ws).connect(results);
     beast::get_lowest_layer(impl_->ws).socket().set_option(tcp::no_delay(true));
+    if (!origin.empty())
+      impl_->ws.set_option(websocket::stream_base::decorator(
+          [origin](websocket::request_type& req) { req.set(beast::http::field::origin, origin); }));
     impl_->ws.handshake(host + ":" + std::to_string(port), target);
     beast::get_lowest_layer(impl_->ws).expires_never();
     impl_->ws.read_message_max(16 << 20);

@@ -21,7 +21,8 @@ class WsClient {
   WsClient& operator=(const WsClient&) = delete;
 
   // Returns an error text, empty on success.
-  std::string connect(const std::string& host, unsigned short port, const std::string& target = "/ws");
+  std::string connect(const std::string& host, unsigned short port, const std::string& target = "/ws",
+                      const std::string& origin = {});
   bool send_text(const std::string& text);
   bool send_binary(const std::string& bytes);
   std::optional<std::string> recv(std::chrono::milliseconds timeout);
