@@ -30,7 +30,11 @@ const char* role_name(v1::Role r) {
 }  // namespace
 
 WebsocketSession::WebsocketSession(boost::asio::ip::tcp::socket&& socket, Server& server, std::string address)
-    : ws_(std::move(socket)), server_(server), address_(std::move(address)), tokens_(2 * server.options().messages_per_second_max) {
+    : ws_(std::move(socket)),
+      close_deadline_(ws_.get_executor()),
+      server_(server),
+      address_(std::move(address)),
+      tokens_(2 * server.options().messages_per_second_max) {
   server_.metrics().connections_open.Increment();
   server_.metrics().connections_total.Increment();
 }
@@ -207,6 +211,7 @@ void WebsocketSession::enqueue(std::shared_ptr<const v1::ServerMessage> msg) {
     // A peer that does not read must not make us hold more: close it, its chats are handled as a disconnect.
     server_.metrics().send_queue_overflows.Increment();
     spdlog::warn("closing a connection whose send queue is full ({} frames)", queue_.size());
+    ended();  // its chats are handled as a disconnect now, not when the close completes
     close_with(websocket::close_code::policy_error, "send queue full");
     return;
   }
@@ -244,7 +249,17 @@ void WebsocketSession::close_with(websocket::close_code code, std::string reason
   queue_.erase(writing_ && !queue_.empty() ? queue_.begin() + 1 : queue_.begin(), queue_.end());
   // Beast allows one close alongside an outstanding write.
   auto self = shared_from_this();
-  ws_.async_close(websocket::close_reason(code, reason), [self](beast::error_code) { self->ended(); });
+  ws_.async_close(websocket::close_reason(code, reason), [self](beast::error_code) {
+    self->close_deadline_.cancel();
+    self->ended();
+  });
+  close_deadline_.expires_after(std::chrono::seconds(2));
+  close_deadline_.async_wait([self](beast::error_code ec) {
+    if (ec) return;  // the close finished in time
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    self->ended();
+  });
 }
 
 void WebsocketSession::ended() {

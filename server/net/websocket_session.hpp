@@ -2,6 +2,7 @@
 // shard that owns the shop, and writes what the shard sends back through a bounded queue.
 #pragma once
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -47,6 +48,7 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   void ended();
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::asio::steady_timer close_deadline_;  // a peer that does not read cannot finish a close
   boost::beast::flat_buffer buffer_;
   Server& server_;
   std::deque<std::string> queue_;  // encoded frames; bounded by send_queue_messages_max

@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <atomic>
 #include <future>
 
 namespace sb::net {
@@ -24,6 +25,7 @@ struct WsClient::Impl {
   std::condition_variable cv;
   std::deque<std::pair<std::string, bool>> inbox;
   bool last_text = true;
+  std::atomic<bool> paused{false};
   bool closed = false;
   int close_code = 0;
 
@@ -39,7 +41,7 @@ struct WsClient::Impl {
       inbox.emplace_back(beast::buffers_to_string(buffer.data()), ws.got_text());
       buffer.consume(buffer.size());
       cv.notify_all();
-      read_loop();
+      if (!paused) read_loop();
     });
   }
 
@@ -80,6 +82,8 @@ std::string WsClient::connect(const std::string& host, unsigned short port, cons
   impl_->thread = std::thread([this] { impl_->ioc.run(); });
   return {};
 }
+
+void WsClient::pause_reading() { impl_->paused = true; }
 
 bool WsClient::send_text(const std::string& text) { return impl_->write(text, true); }
 bool WsClient::send_binary(const std::string& bytes) { return impl_->write(bytes, false); }

@@ -30,6 +30,8 @@ class WsClient {
   // After the server closed: its close code (0 if not closed).
   int close_code() const;
   bool closed() const;
+  // Stops reading from the socket (a peer that no longer reads: for backpressure tests).
+  void pause_reading();
   void close();
 
  private:

@@ -76,3 +76,37 @@ TEST_CASE("/metrics can require an admin token", "[limits][security]") {
   CHECK(server.get("/metrics", server.token("*", "ops", "admin")).status == 200);
   CHECK(server.get("/healthz").status == 200);
 }
+
+TEST_CASE("an agent that stops reading is closed at its send-queue bound; its chat goes back to the queue", "[limits][backpressure]") {
+  ServerProcess server(always_open_toml, {},
+                       "send_queue_messages_max = 64\nmessages_per_second_max = 100000\nthrottle_strikes_max = 1000\n");
+  // The agent connects, goes online, and then never reads again.
+  sb::net::WsClient agent;
+  REQUIRE(agent.connect("127.0.0.1", server.port()).empty());
+  agent.send_text(R"({"requestId":"h","hello":{"role":"ROLE_AGENT","shopId":"day","token":")" +
+                  server.token("day", "alice", "agent") + R"("}})");
+  agent.send_text(R"({"requestId":"on","setAgentStatus":{"status":"AGENT_STATUS_ONLINE"}})");
+  agent.pause_reading();
+  JsonClient customer(server.port()), supervisor(server.port());
+  supervisor.send(R"({"requestId":"h","hello":{"role":"ROLE_SUPERVISOR","shopId":"day","token":")" +
+                  server.token("day", "boss", "supervisor") + R"("}})");
+  supervisor.reply("h");
+  customer.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"m1"}})");
+  customer.reply("h");
+  customer.send(R"({"requestId":"e","enter":{}})");
+  customer.send(R"({"requestId":"t","sendText":{"text":"hi"}})");
+  const std::string sid = customer.expect(BC::kAssigned).assigned().session_id();
+  // Each message is relayed to the agent, who does not read: kernel buffers fill, then the queue.
+  const std::string text(8000, 'z');
+  bool handed_back = false;
+  for (int i = 0; i < 3000 && !handed_back; ++i) {
+    customer.send(R"({"requestId":"m)" + std::to_string(i) + R"(","sendText":{"text":")" + text + R"("}})");
+    if (i % 100 == 99) handed_back = !customer.quiet(BC::kTransferred, std::chrono::milliseconds(50));
+  }
+  CHECK(handed_back);
+  const auto t = customer.expect(BC::kTransferred);
+  CHECK(t.transferred().session_id() == sid);
+  CHECK(t.transferred().from_agent_id() == "alice");
+  CHECK(server.metric("switchboard_send_queue_overflows_total") == 1);
+  CHECK(pings(supervisor, "still"));
+}
