@@ -2,6 +2,14 @@
 // shown unaffected.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
 #include "shops.hpp"
 #include "support/server_process.hpp"
 
@@ -109,4 +117,83 @@ TEST_CASE("an agent that stops reading is closed at its send-queue bound; its ch
   CHECK(t.transferred().from_agent_id() == "alice");
   CHECK(server.metric("switchboard_send_queue_overflows_total") == 1);
   CHECK(pings(supervisor, "still"));
+}
+
+namespace {
+
+// A raw TCP socket to the server; -1 on failure.
+int raw_connect(unsigned short port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// True once the server has closed the socket (EOF or reset) within the wait.
+bool server_closed(int fd, std::chrono::milliseconds wait) {
+  const auto end = std::chrono::steady_clock::now() + wait;
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < end) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) > 0) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return true;  // pings and the like are read and ignored
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("slow handshakes are closed by the handshake timeout and do not delay a real client", "[limits][timeouts]") {
+  ServerProcess server(always_open_toml, {}, "handshake_timeout_ms = 500\nconnections_per_address_max = 1000\n");
+  std::vector<int> slow;
+  for (int i = 0; i < 300; ++i) {
+    const int fd = raw_connect(server.port());
+    REQUIRE(fd >= 0);
+    const std::string partial = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n";  // never finished
+    CHECK(::send(fd, partial.data(), partial.size(), 0) == static_cast<ssize_t>(partial.size()));
+    slow.push_back(fd);
+  }
+  std::vector<double> connect_ms;
+  for (int i = 0; i < 20; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    JsonClient real(server.port());
+    CHECK(pings(real, "p"));
+    connect_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(connect_ms.begin(), connect_ms.end());
+  INFO("real client connect + ping, slowest of 20: " << connect_ms.back() << " ms");
+  CHECK(connect_ms.back() < 200);
+  int closed = 0;
+  for (int fd : slow) {
+    closed += server_closed(fd, std::chrono::milliseconds(1500)) ? 1 : 0;
+    ::close(fd);
+  }
+  CHECK(closed == 300);
+}
+
+TEST_CASE("a peer that goes silent after the handshake is closed by the idle timeout", "[limits][timeouts]") {
+  ServerProcess server(always_open_toml, {}, "idle_timeout_ms = 1000\n");
+  const int fd = raw_connect(server.port());
+  REQUIRE(fd >= 0);
+  const std::string upgrade =
+      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  REQUIRE(::send(fd, upgrade.data(), upgrade.size(), 0) == static_cast<ssize_t>(upgrade.size()));
+  char buf[1024];
+  const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  REQUIRE(n > 0);
+  CHECK(std::string(buf, static_cast<std::size_t>(n)).find("101") != std::string::npos);
+  // It never answers the server's pings: closed after about the idle timeout.
+  JsonClient live(server.port());
+  CHECK(server_closed(fd, std::chrono::milliseconds(3000)));
+  ::close(fd);
+  CHECK(pings(live, "alive"));  // a client that answers pings stays
 }
