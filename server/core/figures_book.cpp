@@ -66,8 +66,8 @@ void FiguresBook::request_abandoned(const Origin& o) {
   add(o.skill, Counter::requests_abandoned);
 }
 
-void FiguresBook::session_connected(const Origin& o, const std::string& agent) {
-  (void)agent;  // per-agent tables count legs, not sessions
+// Per-agent tables count legs (leg_started), not sessions.
+void FiguresBook::session_connected(const Origin& o) {
   each(o, "", [](Tally& t) { ++t.sessions; });
   add(o.skill, Counter::sessions);
 }

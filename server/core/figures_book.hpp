@@ -48,7 +48,7 @@ class FiguresBook {
   void request_outside_hours();
   void request_no_agent(const Origin& o);
   void request_abandoned(const Origin& o);
-  void session_connected(const Origin& o, const std::string& agent);
+  void session_connected(const Origin& o);
   void leg_started(const Origin& o, const std::string& agent);
   void session_judged(const Origin& o, const std::string& agent, bool responded);
   void breach(const Origin& o, const std::string& agent);

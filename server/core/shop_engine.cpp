@@ -166,7 +166,7 @@ void ShopEngine::start(TimeMs now, Output& out) {
   const int offset_ms = config_.hours.utc_offset_minutes() * 60'000;
   const TimeMs next = ((now + offset_ms) / ms_per_hour + 1) * ms_per_hour - offset_ms;
   timer(out, next, TimerKind::hour_boundary, 0);
-  refresh_gauges(now);
+  refresh_gauges();
 }
 
 void ShopEngine::person_joined(TimeMs now, const Actor& a, Output& out) {
@@ -253,7 +253,7 @@ void ShopEngine::handle(TimeMs now, const Actor& a, const v1::ClientMessage& msg
       break;
     case v1::ClientMessage::kCloseSession: on_close(now, a, msg.close_session(), out); break;
     case v1::ClientMessage::kListLeftMessages:
-      (agent || supervisor) ? on_list_left(now, a, msg.list_left_messages(), out)
+      (agent || supervisor) ? on_list_left(msg.list_left_messages(), out)
                             : forbid("list_left_messages", "agents and supervisors");
       break;
     case v1::ClientMessage::kReplyLeftMessage:
@@ -270,10 +270,10 @@ void ShopEngine::handle(TimeMs now, const Actor& a, const v1::ClientMessage& msg
       }
       break;
     case v1::ClientMessage::kWatchSession:
-      supervisor ? on_watch(now, a, msg.watch_session(), out) : forbid("watch_session", "supervisors");
+      supervisor ? on_watch(a, msg.watch_session(), out) : forbid("watch_session", "supervisors");
       break;
     case v1::ClientMessage::kSetWindow:
-      supervisor ? on_set_window(now, a, msg.set_window(), out) : forbid("set_window", "supervisors");
+      supervisor ? on_set_window(now, msg.set_window(), out) : forbid("set_window", "supervisors");
       break;
     case v1::ClientMessage::kPing: {
       v1::ServerMessage m;
@@ -458,7 +458,7 @@ void ShopEngine::begin_request(TimeMs now, const Actor& a, Chat& chat, const v1:
   enqueue(it->second);
   reply_ack(out, rid);
   dispatch(now, out);
-  refresh_queue(now, out);
+  refresh_queue(out);
 }
 
 void ShopEngine::abandon(TimeMs now, Chat& chat, Output& out) {
@@ -475,7 +475,7 @@ void ShopEngine::abandon(TimeMs now, Chat& chat, Output& out) {
   requests_.erase(r.id);
   chat.state = ChatState::entered;
   chat.request = 0;
-  refresh_queue(now, out);
+  refresh_queue(out);
 }
 
 void ShopEngine::on_cancel(TimeMs now, const Actor& a, Output& out) {
@@ -563,7 +563,7 @@ void ShopEngine::on_agent_text(TimeMs now, const Actor& a, const v1::SendText& m
     if (sink_ != nullptr)
       sink_->observe(config_.id, s->origin.skill, Histogram::first_response_seconds,
                      static_cast<double>(now - leg.clock_start) / 1000.0);
-    stop_clock(now, *s);
+    stop_clock(*s);
     auto& e = event(out, now, v1::EVENT_KIND_LEG_FIRST_REPLY, &s->origin);
     e.set_session_id(m.session_id());
     e.set_number(static_cast<std::int32_t>(s->legs.size()));
@@ -627,7 +627,7 @@ void ShopEngine::set_status(TimeMs now, Agent& agent, v1::AgentStatus status, Ou
   }
   announce_agent(now, agent, out);
   dispatch(now, out);
-  refresh_queue(now, out);
+  refresh_queue(out);
 }
 
 void ShopEngine::on_transfer(TimeMs now, const Actor& a, const v1::Transfer& m, Output& out) {
@@ -656,7 +656,7 @@ void ShopEngine::on_transfer(TimeMs now, const Actor& a, const v1::Transfer& m, 
     requeue(now, *s, m.to_skill(), out);
     reply_ack(out, m.session_id());
     dispatch(now, out);
-    refresh_queue(now, out);
+    refresh_queue(out);
     return;
   }
   Agent* target = find_agent(m.to_agent_id());
@@ -679,7 +679,7 @@ void ShopEngine::on_transfer(TimeMs now, const Actor& a, const v1::Transfer& m, 
   }
   const std::string from = s->agent();
   end_leg(now, *s, true, out);
-  stop_clock(now, *s);
+  stop_clock(*s);
   const std::uint64_t clock = next_id_++;
   clocks_.emplace(clock, Clock{now, 0, s->id, false, false});
   timer(out, now + config_.thresholds.first_response_warning_ms, TimerKind::first_response_warning, clock);
@@ -696,14 +696,14 @@ void ShopEngine::on_transfer(TimeMs now, const Actor& a, const v1::Transfer& m, 
   reply_ack(out, m.session_id());
   announce_agent(now, *find_agent(from), out);
   dispatch(now, out);
-  refresh_queue(now, out);
+  refresh_queue(out);
 }
 
 void ShopEngine::requeue(TimeMs now, Session& s, const std::string& skill, Output& out) {
   assert(s.open() && s.waiting_request == 0);
   const std::string from = s.agent();
   end_leg(now, s, true, out);
-  stop_clock(now, s);
+  stop_clock(s);
   Request r;
   r.id = next_id_++;
   r.member = s.member;
@@ -773,7 +773,7 @@ void ShopEngine::close_session(TimeMs now, Session& s, v1::CloseReason reason, O
     responded = leg.first_reply_at >= 0 &&
                 leg.first_reply_at - leg.clock_start < config_.thresholds.first_response_threshold_ms;
     end_leg(now, s, false, out);
-    stop_clock(now, s);
+    stop_clock(s);
   }
   book_.session_judged(s.origin, agent, responded);
   {
@@ -803,7 +803,7 @@ void ShopEngine::close_session(TimeMs now, Session& s, v1::CloseReason reason, O
   timer(out, now + config_.thresholds.rating_window_ms, TimerKind::rating_window_close, s.id);
   if (!agent.empty()) announce_agent(now, *find_agent(agent), out);
   dispatch(now, out);
-  refresh_queue(now, out);
+  refresh_queue(out);
 }
 
 void ShopEngine::end_leg(TimeMs now, Session& s, bool transferred_out, Output& out) {
@@ -873,8 +873,7 @@ void ShopEngine::start_leg(TimeMs now, Session& s, Agent& agent, TimeMs clock_st
   announce_agent(now, agent, out);
 }
 
-void ShopEngine::stop_clock(TimeMs now, Session& s) {
-  (void)now;
+void ShopEngine::stop_clock(Session& s) {
   if (s.clock == 0) return;
   clocks_.erase(s.clock);
   s.clock = 0;
@@ -975,9 +974,7 @@ OrderResult ShopEngine::order(TimeMs now, const v1::Order& o, Output& out) {
   return r;
 }
 
-void ShopEngine::on_list_left(TimeMs now, const Actor& a, const v1::ListLeftMessages& m, Output& out) {
-  (void)now;
-  (void)a;
+void ShopEngine::on_list_left(const v1::ListLeftMessages& m, Output& out) {
   v1::ServerMessage reply;
   auto* list = reply.mutable_left_messages();
   for (const auto& [id, lm] : left_messages_) {
@@ -1022,8 +1019,7 @@ void ShopEngine::on_reply_left(TimeMs now, const Actor& a, const v1::ReplyLeftMe
   deliver(out, v1::ROLE_CUSTOMER, lm.member_id(), msg);
 }
 
-void ShopEngine::on_watch(TimeMs now, const Actor& a, const v1::WatchSession& m, Output& out) {
-  (void)now;
+void ShopEngine::on_watch(const Actor& a, const v1::WatchSession& m, Output& out) {
   Session* s = find_session(m.session_id());
   if (s == nullptr || !s->open()) {
     reply_error(out, v1::ERROR_CODE_NOT_FOUND, "no open session \"" + m.session_id() + "\" in shop " + config_.id);
@@ -1043,8 +1039,7 @@ void ShopEngine::on_watch(TimeMs now, const Actor& a, const v1::WatchSession& m,
   }
 }
 
-void ShopEngine::on_set_window(TimeMs now, const Actor& a, const v1::SetWindow& m, Output& out) {
-  (void)a;
+void ShopEngine::on_set_window(TimeMs now, const v1::SetWindow& m, Output& out) {
   Agent* agent = find_agent(m.agent_id());
   if (agent == nullptr) {
     reply_error(out, v1::ERROR_CODE_NOT_FOUND, "no agent \"" + m.agent_id() + "\" in shop " + config_.id);
@@ -1059,7 +1054,7 @@ void ShopEngine::on_set_window(TimeMs now, const Actor& a, const v1::SetWindow& 
   reply_ack(out);
   announce_agent(now, *agent, out);
   dispatch(now, out);
-  refresh_queue(now, out);
+  refresh_queue(out);
 }
 
 // ------------------------------------------------------------------ timers
@@ -1100,7 +1095,7 @@ void ShopEngine::on_timer(TimeMs now, const TimerKey& key, Output& out) {
     case TimerKind::overflow:
       if (requests_.count(key.id) == 0) return;
       dispatch(now, out);
-      refresh_queue(now, out);
+      refresh_queue(out);
       break;
     case TimerKind::rating_window_close: {
       auto it = sessions_.find(key.id);

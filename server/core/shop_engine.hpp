@@ -168,10 +168,10 @@ class ShopEngine {
   void on_set_status(TimeMs now, const Actor& a, const switchboard::v1::SetAgentStatus& m, Output& out);
   void on_transfer(TimeMs now, const Actor& a, const switchboard::v1::Transfer& m, Output& out);
   void on_close(TimeMs now, const Actor& a, const switchboard::v1::CloseSession& m, Output& out);
-  void on_list_left(TimeMs now, const Actor& a, const switchboard::v1::ListLeftMessages& m, Output& out);
+  void on_list_left(const switchboard::v1::ListLeftMessages& m, Output& out);
   void on_reply_left(TimeMs now, const Actor& a, const switchboard::v1::ReplyLeftMessage& m, Output& out);
-  void on_watch(TimeMs now, const Actor& a, const switchboard::v1::WatchSession& m, Output& out);
-  void on_set_window(TimeMs now, const Actor& a, const switchboard::v1::SetWindow& m, Output& out);
+  void on_watch(const Actor& a, const switchboard::v1::WatchSession& m, Output& out);
+  void on_set_window(TimeMs now, const switchboard::v1::SetWindow& m, Output& out);
 
   // --- lifecycle (shop_engine.cpp)
   void begin_request(TimeMs now, const Actor& a, Chat& chat, const switchboard::v1::ChatMessage& first, Output& out);
@@ -181,7 +181,7 @@ class ShopEngine {
   void requeue(TimeMs now, Session& s, const std::string& skill, Output& out);
   void end_leg(TimeMs now, Session& s, bool transferred_out, Output& out);
   void start_leg(TimeMs now, Session& s, Agent& agent, TimeMs clock_start, std::uint64_t clock, Output& out);
-  void stop_clock(TimeMs now, Session& s);
+  void stop_clock(Session& s);
   void mark_valid_if_both_wrote(TimeMs now, Session& s, Output& out);
   void attribute(TimeMs now, const Inquiry& inquiry, const std::string& member, const Purchase& purchase, Output& out);
   void append(Session& s, const switchboard::v1::ChatMessage& m, Output& out, bool to_customer, bool to_agent);
@@ -193,10 +193,10 @@ class ShopEngine {
   void assign(TimeMs now, Request& r, Agent& agent, Output& out);
   void enqueue(Request& r);
   void dequeue(const Request& r);
-  void refresh_queue(TimeMs now, Output& out);
+  void refresh_queue(Output& out);
   switchboard::v1::WaitReason wait_reason(TimeMs now, const Request& r) const;
   std::uint32_t sessions_today(TimeMs now, const Agent& agent) const;
-  void refresh_gauges(TimeMs now);
+  void refresh_gauges();
 
   // --- helpers
   void reply_error(Output& out, switchboard::v1::ErrorCode code, std::string text) const;

@@ -119,7 +119,7 @@ void ShopEngine::assign(TimeMs now, Request& r, Agent& agent, Output& out) {
     s.check_back_generation = 1;
     s.request = r.id;
     ++sessions_open_;
-    book_.session_connected(s.origin, agent.config->id);
+    book_.session_connected(s.origin);
     auto& e = event(out, now, v1::EVENT_KIND_SESSION_CONNECTED, &s.origin);
     e.set_session_id(external_id('s', s.id));
     e.set_request_id(external_id('r', r.id));
@@ -151,7 +151,7 @@ void ShopEngine::assign(TimeMs now, Request& r, Agent& agent, Output& out) {
   start_leg(now, s, agent, clock_start, clock_id, out);
 }
 
-void ShopEngine::refresh_queue(TimeMs now, Output& out) {
+void ShopEngine::refresh_queue(Output& out) {
   std::map<std::string, std::uint32_t> length;
   for (const auto& [tier, seq, id] : waiting_) ++length[requests_.at(id).skill];
   std::map<std::string, std::uint32_t> position;
@@ -168,11 +168,10 @@ void ShopEngine::refresh_queue(TimeMs now, Output& out) {
     q->set_queue_length(length[r.skill]);
     deliver(out, v1::ROLE_CUSTOMER, r.member, msg);
   }
-  refresh_gauges(now);
+  refresh_gauges();
 }
 
-void ShopEngine::refresh_gauges(TimeMs now) {
-  (void)now;
+void ShopEngine::refresh_gauges() {
   if (sink_ == nullptr) return;
   std::map<std::string, std::pair<std::uint32_t, TimeMs>> queues;  // length, oldest enqueue
   for (const auto& s : config_.skills) queues[s.name] = {0, 0};
