@@ -34,7 +34,13 @@ Server::Server(ServerOptions options, std::vector<core::ShopConfig> shops, Clock
   }
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  // Shards hold connections (in held outputs and queued handlers) that report back to this
+  // server when they are destroyed: destroy them while every other member is still alive.
+  for (auto& s : shards_) s->stop();
+  shards_.clear();
+  listener_.reset();
+}
 
 const ShopRoute* Server::route(const std::string& shop) const {
   auto it = routes_.find(shop);

@@ -42,6 +42,7 @@ void Shard::start() {
 }
 
 void Shard::stop() {
+  if (!thread_.joinable()) return;
   boost::asio::post(ioc_, [this] {
     directory_.clear();
     supervisors_.clear();
