@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 
 #include "app/chat_client.hpp"
@@ -60,21 +61,28 @@ void wire_store_metrics(net::Server& server, const store::HistoryStore& history,
                     .Register(reg)
                     .Add({});
   bound.Set(static_cast<double>(journal_bytes_max));
-  auto& batches = prometheus::BuildGauge().Name("switchboard_db_batches_written").Help("Batches committed to PostgreSQL since start").Register(reg).Add({});
-  auto& rows = prometheus::BuildGauge().Name("switchboard_db_events_written").Help("Events committed to PostgreSQL since start").Register(reg).Add({});
-  auto& errors = prometheus::BuildGauge().Name("switchboard_db_write_errors").Help("Failed connects and writes since start").Register(reg).Add({});
-  auto& journaled = prometheus::BuildGauge().Name("switchboard_journal_events").Help("Events journaled since start").Register(reg).Add({});
-  // The gauges live in the registry for the life of the server; capture them by address.
+  // Monotonic counts since start, exported as counters (advanced by their delta per scrape).
+  auto counter = [&reg](const char* name, const char* help) -> prometheus::Counter& {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(reg).Add({});
+  };
+  auto& batches = counter("switchboard_db_batches_written_total", "Batches committed to PostgreSQL");
+  auto& rows = counter("switchboard_db_events_written_total", "Events committed to PostgreSQL");
+  auto& errors = counter("switchboard_db_write_errors_total", "Failed database connects and writes");
+  auto& journaled = counter("switchboard_journal_events_total", "Events journaled");
+  // The gauges and counters live in the registry for the life of the server; capture them by address.
   server.before_scrape = [up = &up, backlog_events = &backlog_events, backlog_bytes = &backlog_bytes,
                           batches = &batches, rows = &rows, errors = &errors, journaled = &journaled,
                           s = &history.stats(), h = &history] {
+    auto advance = [](prometheus::Counter* c, std::uint64_t now) {
+      if (static_cast<double>(now) > c->Value()) c->Increment(static_cast<double>(now) - c->Value());
+    };
     up->Set(s->db_up ? 1 : 0);
     backlog_events->Set(static_cast<double>(h->backlog_events()));
     backlog_bytes->Set(static_cast<double>(h->backlog_bytes()));
-    batches->Set(static_cast<double>(s->batches.load()));
-    rows->Set(static_cast<double>(s->events_written.load()));
-    errors->Set(static_cast<double>(s->write_errors.load()));
-    journaled->Set(static_cast<double>(s->events_journaled.load()));
+    advance(batches, s->batches);
+    advance(rows, s->events_written);
+    advance(errors, s->write_errors);
+    advance(journaled, s->events_journaled);
   };
   server.not_ready_reason = [s = &history.stats()]() -> std::string {
     return s->over_bound ? "journal backlog over its bound" : "";
