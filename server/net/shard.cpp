@@ -154,7 +154,11 @@ void Shard::route(core::Output& out, WebsocketSession* replier, const std::strin
   if (out.reply && replier != nullptr) {
     auto reply = std::make_shared<v1::ServerMessage>(std::move(*out.reply));
     reply->set_request_id(request_id);
-    if (reply->has_error()) metrics_.errors.Add({{"code", v1::ErrorCode_Name(reply->error().code())}}).Increment();
+    if (reply->has_error()) {
+      metrics_.errors.Add({{"code", v1::ErrorCode_Name(reply->error().code())}}).Increment();
+      // A role or shop crossing (acting on someone else's session, a customer acting as agent).
+      if (reply->error().code() == v1::ERROR_CODE_FORBIDDEN) metrics_.auth_failures.Add({{"reason", "forbidden"}}).Increment();
+    }
     replier->send(std::move(reply));
   }
   for (const auto& d : out.deliveries) {

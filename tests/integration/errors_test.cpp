@@ -95,6 +95,14 @@ TEST_CASE("a shop-A agent cannot touch shop-B sessions; HTTP API checks role and
   CHECK(ask(zed, "y", R"("closeSession":{"sessionId":")" + sid + R"("})").error().code() == v1::ERROR_CODE_NOT_FOUND);
   CHECK(customer.quiet(BC::kChatMessage));
   CHECK(customer.quiet(BC::kSessionClosed));
+  // A customer acting as an agent, and an agent on a session not its own: refused and counted.
+  CHECK(ask(customer, "as-agent", R"("setAgentStatus":{"status":"AGENT_STATUS_ONLINE"})").error().code() ==
+        v1::ERROR_CODE_FORBIDDEN);
+  JsonClient carol(server.port());
+  ask(carol, "h", R"("hello":{"role":"ROLE_AGENT","shopId":"day","token":")" + server.token("day", "carol", "agent") + R"("})");
+  CHECK(ask(carol, "steal", R"("sendText":{"sessionId":")" + sid + R"(","text":"mine now"})").error().code() ==
+        v1::ERROR_CODE_FORBIDDEN);
+  CHECK(server.get("/metrics").body.find("switchboard_security_refusals_total{reason=\"forbidden\"} 2") != std::string::npos);
 
   CHECK(server.get("/api/v1/shops/day/figures").status == 401);
   CHECK(server.get("/api/v1/shops/day/figures", server.token("other", "boss", "supervisor")).status == 403);
