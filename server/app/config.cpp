@@ -319,10 +319,13 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
     const std::string url_env = r.str(*t, "store", "database_url_env", "");
     if (!url_env.empty()) {
       const char* v = std::getenv(url_env.c_str());
-      if (v == nullptr || *v == '\0') r.fail("store.database_url_env", "environment variable " + url_env + " is not set");
-      so.database_url = v;
+      if (v == nullptr || *v == '\0')
+        cfg.store_problem = source_name + ": store.database_url_env: environment variable " + url_env + " is not set";
+      else
+        so.database_url = v;
+    } else if (so.database_url.empty()) {
+      r.fail("store.database_url", "is required in [store] (or database_url_env)");
     }
-    if (so.database_url.empty()) r.fail("store.database_url", "is required in [store] (or database_url_env)");
     so.journal_dir = r.str(*t, "store", "journal_dir", so.journal_dir);
     so.node_id = r.str(*t, "store", "node_id", so.node_id);
     so.migrations_dir = r.str(*t, "store", "migrations_dir", SB_MIGRATIONS_DIR);

@@ -23,6 +23,9 @@ struct AppConfig {
   net::ServerOptions server;
   std::vector<core::ShopConfig> shops;
   std::optional<store::StoreOptions> store;  // absent: no history is kept
+  // Set when [store] names an environment variable that is not set: an error for the commands
+  // that use the database (serve, migrate, check-config), not for those that do not (token).
+  std::string store_problem;
 };
 
 // Throws ConfigError.

@@ -89,6 +89,16 @@ void wire_store_metrics(net::Server& server, const store::HistoryStore& history,
   };
 }
 
+// A tool subcommand's config: nullopt after saying what is wrong with it.
+std::optional<app::AppConfig> config_for(const char* command, const std::string& path) {
+  try {
+    return app::load_config(path);
+  } catch (const app::ConfigError& e) {
+    std::cerr << "switchboard " << command << ": " << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
 struct ServeArgs {
   std::string config;
   std::string listen;
@@ -102,6 +112,7 @@ int serve(const ServeArgs& a) {
   app::AppConfig cfg;
   try {
     cfg = app::load_config(a.config);
+    if (!cfg.store_problem.empty()) throw app::ConfigError(cfg.store_problem);
     if (!a.listen.empty()) app::parse_listen(a.listen, "--listen", cfg.server.host, cfg.server.port);
   } catch (const app::ConfigError& e) {
     std::cerr << "switchboard: refusing to start: " << e.what() << "\n";
@@ -226,17 +237,17 @@ int main(int argc, char** argv) {
 
   if (migrate_cmd->parsed()) {
     if (migrate_url.empty() && !migrate_config.empty()) {
-      try {
-        const auto cfg = app::load_config(migrate_config);
-        if (!cfg.store) {
-          std::cerr << "switchboard migrate: " << migrate_config << " has no [store]\n";
-          return 2;
-        }
-        migrate_url = cfg.store->database_url;
-      } catch (const app::ConfigError& e) {
-        std::cerr << "switchboard migrate: " << e.what() << "\n";
+      const auto cfg = config_for("migrate", migrate_config);
+      if (!cfg) return 2;
+      if (!cfg->store_problem.empty()) {
+        std::cerr << "switchboard migrate: " << cfg->store_problem << "\n";
         return 2;
       }
+      if (!cfg->store) {
+        std::cerr << "switchboard migrate: " << migrate_config << " has no [store]\n";
+        return 2;
+      }
+      migrate_url = cfg->store->database_url;
     }
     if (migrate_url.empty()) {
       std::cerr << "switchboard migrate: give --config or --database\n";
@@ -255,12 +266,9 @@ int main(int argc, char** argv) {
   if (serve_cmd->parsed()) return serve(serve_args);
   if (token_cmd->parsed()) {
     if (token_secret.empty() && !token_config.empty()) {
-      try {
-        token_secret = app::load_config(token_config).server.token_secret;
-      } catch (const app::ConfigError& e) {
-        std::cerr << "switchboard token: " << e.what() << "\n";
-        return 2;
-      }
+      const auto cfg = config_for("token", token_config);
+      if (!cfg) return 2;
+      token_secret = cfg->server.token_secret;
     }
     if (token_secret.empty()) {
       std::cerr << "switchboard token: give --config or --secret\n";
@@ -279,6 +287,7 @@ int main(int argc, char** argv) {
   if (check_cmd->parsed()) {
     try {
       const auto cfg = app::load_config(check_config);
+      if (!cfg.store_problem.empty()) throw app::ConfigError(cfg.store_problem);
       std::cout << check_config << ": ok: " << cfg.shops.size() << " shops\n";
       for (const auto& s : cfg.shops)
         std::cout << "  " << s.id << ": " << s.skills.size() << " skills, " << s.agents.size() << " agents\n";

@@ -176,6 +176,13 @@ typo_key = 1
 name = "a"
 )", "shops[0].typo_key");
   refuse("[[shops]\nid=", "config.toml:");
+  refuse(R"([store]
+database_url_env = "SB_TEST_VARIABLE_THAT_IS_NOT_SET"
+[[shops]]
+id = "x"
+[[shops.skills]]
+name = "a"
+)", "store.database_url_env: environment variable SB_TEST_VARIABLE_THAT_IS_NOT_SET is not set");
 }
 
 TEST_CASE("a shop that requires customer tokens refuses customers without a matching one", "[integration][errors][security]") {
