@@ -104,7 +104,6 @@ class ShopEngine {
 
   struct Session {
     std::uint64_t id = 0;
-    std::uint64_t request = 0;
     std::string member;
     std::string skill;  // current queue skill (the origin keeps the request's skill)
     switchboard::v1::Tier tier = switchboard::v1::TIER_C;

@@ -117,7 +117,6 @@ void ShopEngine::assign(TimeMs now, Request& r, Agent& agent, Output& out) {
     }
     s.customer_waiting_since = r.begun_at;
     s.check_back_generation = 1;
-    s.request = r.id;
     ++sessions_open_;
     book_.session_connected(s.origin);
     auto& e = event(out, now, v1::EVENT_KIND_SESSION_CONNECTED, &s.origin);

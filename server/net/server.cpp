@@ -60,10 +60,9 @@ unsigned short Server::start() {
   return port;
 }
 
-bool Server::track(const std::shared_ptr<WebsocketSession>& s) {
+void Server::track(const std::shared_ptr<WebsocketSession>& s) {
   std::lock_guard lock(sessions_mutex_);
   sessions_.emplace(s.get(), s);
-  return true;
 }
 
 void Server::untrack(WebsocketSession* s) {

@@ -77,7 +77,7 @@ class Server {
   bool admit(const std::string& address);
   void release(const std::string& address);
   // Live connections, so a stop can reach those that never said hello.
-  bool track(const std::shared_ptr<WebsocketSession>& s);
+  void track(const std::shared_ptr<WebsocketSession>& s);
   void untrack(WebsocketSession* s);
   std::size_t connections() const;
 
