@@ -160,6 +160,9 @@ int serve(const ServeArgs& a) {
   } else {
     spdlog::warn("no [store] in {}: history is not kept", a.config);
   }
+  // Catch the stop signals before anyone can know our port, so an early SIGTERM still drains.
+  boost::asio::io_context signals_ctx;
+  boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
   unsigned short port = 0;
   try {
     port = server.start();
@@ -170,8 +173,6 @@ int serve(const ServeArgs& a) {
   std::cout << "switchboard listening on " << cfg.server.host << ":" << port << " (" << cfg.shops.size() << " shops, "
             << cfg.server.threads << " shards, " << a.clock << " clock)" << std::endl;
 
-  boost::asio::io_context signals_ctx;
-  boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: draining", sig);

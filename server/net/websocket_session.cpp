@@ -61,6 +61,10 @@ void WebsocketSession::on_accept(beast::error_code ec) {
     ended();
     return;
   }
+  accepted_ = true;
+  // A shutdown may have been queued while the handshake response was still being written.
+  if (!queue_.empty()) do_write();
+  else if (close_after_flush_) close_with(websocket::close_code::going_away, "server shutting down");
   do_read();
 }
 
@@ -201,7 +205,7 @@ void WebsocketSession::shut_down(std::string reason, std::uint32_t reconnect_aft
     m->mutable_shutdown()->set_reconnect_after_ms(reconnect_after_ms);
     self->enqueue(std::move(m));
     self->close_after_flush_ = true;
-    if (!self->writing_) self->close_with(websocket::close_code::going_away, "server shutting down");
+    if (self->accepted_ && !self->writing_) self->close_with(websocket::close_code::going_away, "server shutting down");
   });
 }
 
@@ -216,7 +220,7 @@ void WebsocketSession::enqueue(std::shared_ptr<const v1::ServerMessage> msg) {
     return;
   }
   queue_.push_back(encode_frame(*msg, text_));
-  if (!writing_) do_write();
+  if (accepted_ && !writing_) do_write();
 }
 
 void WebsocketSession::do_write() {
@@ -245,6 +249,11 @@ void WebsocketSession::on_write(beast::error_code ec, std::size_t) {
 void WebsocketSession::close_with(websocket::close_code code, std::string reason) {
   if (closing_) return;
   closing_ = true;
+  if (!accepted_) {  // no close frame during the handshake: drop the socket, the accept then ends the session
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+    return;
+  }
   // The frame being written must outlive its write; everything behind it is dropped.
   queue_.erase(writing_ && !queue_.empty() ? queue_.begin() + 1 : queue_.begin(), queue_.end());
   // Beast allows one close alongside an outstanding write.

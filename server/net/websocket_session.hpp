@@ -53,6 +53,7 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   Server& server_;
   std::deque<std::string> queue_;  // encoded frames; bounded by send_queue_messages_max
   bool text_ = true;               // reply in the format the peer last used
+  bool accepted_ = false;          // no write or close may start while the handshake's own write is pending
   bool writing_ = false;
   bool closing_ = false;
   bool close_after_flush_ = false;

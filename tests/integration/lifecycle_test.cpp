@@ -41,7 +41,9 @@ TEST_CASE("SIGTERM tells connected clients to reconnect elsewhere and exits clea
   c.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"m1"}})");
   c.reply("h");
   JsonClient silent(server.port());  // never said hello: still told
-  CHECK(server.stop() == 0);
+  const int rc = server.stop();
+  CHECK(rc == 0);
+  if (rc != 0) std::fprintf(stderr, "SERVER STDERR: %s\n", server.stderr_text().c_str());
   const auto s = c.expect(BC::kShutdown);
   CHECK(s.shutdown().reconnect_after_ms() > 0);
   CHECK(silent.expect(BC::kShutdown).has_shutdown());
