@@ -165,7 +165,8 @@ core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::str
   if (const auto* th = r.table(t, where, "thresholds")) {
     const std::string w = Reader::join(where, "thresholds");
     r.only_keys(*th, w, {"first_response_warning_s", "first_response_threshold_s", "check_back_s", "long_session_s",
-                         "rating_window_s", "first_receiver_lookback_h", "first_receiver_wait_s", "attribution_window_h"});
+                         "rating_window_s", "first_receiver_lookback_h", "first_receiver_wait_s", "attribution_window_h",
+                         "reconnect_grace_s"});
     auto& x = c.thresholds;
     x.first_response_threshold_ms = 1000 * r.integer(*th, w, "first_response_threshold_s", 45, 1, 3600);
     x.first_response_warning_ms = 1000 * r.integer(*th, w, "first_response_warning_s", 30, 1, 3600);
@@ -177,6 +178,7 @@ core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::str
     x.first_receiver_lookback_ms = core::ms_per_hour * r.integer(*th, w, "first_receiver_lookback_h", 72, 0, 24 * 90);
     x.first_receiver_wait_ms = 1000 * r.integer(*th, w, "first_receiver_wait_s", 20, 0, 3600);
     x.attribution_window_ms = core::ms_per_hour * r.integer(*th, w, "attribution_window_h", 24, 1, 24 * 30);
+    x.reconnect_grace_ms = 1000 * r.integer(*th, w, "reconnect_grace_s", 60, 0, 3600);
   }
   if (const auto* lim = r.table(t, where, "limits")) {
     const std::string w = Reader::join(where, "limits");
@@ -300,7 +302,8 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
   }
   const auto* auth = r.table(root, "", "auth");
   if (auth == nullptr) r.fail("auth", "is required: [auth] token_secret or token_secret_env");
-  r.only_keys(*auth, "auth", {"token_secret", "token_secret_env"});
+  r.only_keys(*auth, "auth", {"token_secret", "token_secret_env", "resume_token_ttl_s"});
+  s.resume_token_ttl_s = r.integer(*auth, "auth", "resume_token_ttl_s", 86'400, 60, 7 * 86'400);
   s.token_secret = r.str(*auth, "auth", "token_secret", "");
   const std::string env = r.str(*auth, "auth", "token_secret_env", "");
   if (!env.empty()) {

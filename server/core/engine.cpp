@@ -63,20 +63,20 @@ void Engine::check(const ShopEngine& shop) const {
   }
 }
 
-void Engine::person_joined(TimeMs now, const Actor& actor, Output& out) {
+void Engine::person_joined(TimeMs now, const Actor& actor, Output& out, const switchboard::v1::Hello* hello) {
   advance(now, out);
   const std::size_t from = out.timers.size();
   ShopEngine& s = shop_of(actor);
-  s.person_joined(now, actor, out);
+  s.person_joined(now, actor, out, hello);
   schedule(out, from);
   check(s);
 }
 
-void Engine::person_left(TimeMs now, const Actor& actor, Output& out) {
+void Engine::person_left(TimeMs now, const Actor& actor, Output& out, Departure how) {
   advance(now, out);
   const std::size_t from = out.timers.size();
   ShopEngine& s = shop_of(actor);
-  s.person_left(now, actor, out);
+  s.person_left(now, actor, out, how);
   schedule(out, from);
   check(s);
 }

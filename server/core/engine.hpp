@@ -28,8 +28,8 @@ class Engine {
   const ShopEngine* shop(std::string_view id) const;
   std::vector<std::string> shop_ids() const;
 
-  void person_joined(TimeMs now, const Actor& actor, Output& out);
-  void person_left(TimeMs now, const Actor& actor, Output& out);
+  void person_joined(TimeMs now, const Actor& actor, Output& out, const switchboard::v1::Hello* hello = nullptr);
+  void person_left(TimeMs now, const Actor& actor, Output& out, Departure how = Departure::goodbye);
   void handle(TimeMs now, const Actor& actor, const switchboard::v1::ClientMessage& msg, Output& out);
   OrderResult order(TimeMs now, const switchboard::v1::Order& order, Output& out);
 

@@ -36,6 +36,9 @@ struct Thresholds {
   DurationMs first_receiver_lookback_ms = 3 * ms_per_day;
   DurationMs first_receiver_wait_ms = 20'000;
   DurationMs attribution_window_ms = ms_per_day;
+  // A dropped connection's chat or sessions are held this long for the person to come back;
+  // 0: a drop ends them at once, like a goodbye.
+  DurationMs reconnect_grace_ms = 60'000;
 };
 
 struct CategoryTarget {

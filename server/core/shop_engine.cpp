@@ -169,10 +169,25 @@ void ShopEngine::start(TimeMs now, Output& out) {
   refresh_gauges();
 }
 
-void ShopEngine::person_joined(TimeMs now, const Actor& a, Output& out) {
+void ShopEngine::person_joined(TimeMs now, const Actor& a, Output& out, const v1::Hello* hello) {
   assert(a.shop == config_.id);
+  bool resumed = false;
   switch (a.role) {
-    case v1::ROLE_CUSTOMER: ++chats_[a.person].connections; break;
+    case v1::ROLE_CUSTOMER: {
+      Chat& chat = chats_[a.person];
+      if (chat.id == 0) {
+        chat.id = next_chat_id_++;
+        chat.member = a.person;
+      }
+      ++chat.connections;
+      if (chat.detached) {
+        chat.detached = false;
+        ++chat.grace_generation;  // its grace timer now finds nothing to do
+        detached_chats_.erase(chat.id);
+        resumed = true;
+      }
+      break;
+    }
     case v1::ROLE_AGENT: {
       Agent* agent = find_agent(a.person);
       if (agent == nullptr) {
@@ -180,6 +195,11 @@ void ShopEngine::person_joined(TimeMs now, const Actor& a, Output& out) {
         return;
       }
       ++agent->connections;
+      if (agent->detached) {
+        agent->detached = false;
+        ++agent->grace_generation;
+        resumed = true;
+      }
       break;
     }
     case v1::ROLE_SUPERVISOR: ++supervisors_[a.person]; break;
@@ -194,25 +214,37 @@ void ShopEngine::person_joined(TimeMs now, const Actor& a, Output& out) {
   w->set_person_id(a.person);
   set_time(w->mutable_server_time(), now);
   w->set_protocol("switchboard.v1");
+  w->set_resumed(resumed);
   out.reply = std::move(m);
-  if (a.role == v1::ROLE_AGENT) announce_agent(now, *find_agent(a.person), out);
+  send_resumed(a, hello, out);
+  if (a.role == v1::ROLE_AGENT) {
+    announce_agent(now, *find_agent(a.person), out);
+    if (resumed) dispatch(now, out);  // it may take new sessions again
+  }
 }
 
-void ShopEngine::person_left(TimeMs now, const Actor& a, Output& out) {
+void ShopEngine::person_left(TimeMs now, const Actor& a, Output& out, Departure how) {
+  const bool hold = how == Departure::dropped && config_.thresholds.reconnect_grace_ms > 0;
   if (a.role == v1::ROLE_CUSTOMER) {
     auto it = chats_.find(a.person);
     if (it == chats_.end()) return;
     Chat& chat = it->second;
     assert(chat.connections > 0);
     if (--chat.connections > 0) return;
-    if (chat.state == ChatState::queued) abandon(now, chat, out);
-    if (chat.state == ChatState::in_session) close_session(now, sessions_.at(chat.session), v1::CLOSE_REASON_CUSTOMER_LEFT, out);
-    chats_.erase(it);
+    if (hold && (chat.state == ChatState::queued || chat.state == ChatState::in_session)) {
+      hold_customer(now, chat, out);
+      return;
+    }
+    end_chat(now, chat, out);
   } else if (a.role == v1::ROLE_AGENT) {
     Agent* agent = find_agent(a.person);
     if (agent == nullptr) return;
     assert(agent->connections > 0);
     if (--agent->connections > 0) return;
+    if (hold && agent->status != v1::AGENT_STATUS_OFFLINE) {
+      hold_agent(now, *agent, out);
+      return;
+    }
     set_status(now, *agent, v1::AGENT_STATUS_OFFLINE, out);
   } else if (a.role == v1::ROLE_SUPERVISOR) {
     auto it = supervisors_.find(a.person);
@@ -290,7 +322,12 @@ void ShopEngine::handle(TimeMs now, const Actor& a, const v1::ClientMessage& msg
 // ------------------------------------------------------------------ customer commands
 
 void ShopEngine::on_enter(TimeMs now, const Actor& a, const v1::Enter& m, Output& out) {
-  Chat& chat = chats_[a.person];
+  auto it = chats_.find(a.person);
+  if (it == chats_.end()) {
+    reply_error(out, v1::ERROR_CODE_NOT_AUTHENTICATED, "member " + a.person + " has no connection to shop " + config_.id);
+    return;
+  }
+  Chat& chat = it->second;
   if (chat.state == ChatState::queued) {
     reply_error(out, v1::ERROR_CODE_INVALID_STATE, "already queued as request " + external_id('r', chat.request));
     return;
@@ -606,6 +643,10 @@ void ShopEngine::on_set_status(TimeMs now, const Actor& a, const v1::SetAgentSta
 
 void ShopEngine::set_status(TimeMs now, Agent& agent, v1::AgentStatus status, Output& out) {
   if (agent.status == status) return;
+  if (status == v1::AGENT_STATUS_OFFLINE && agent.detached) {
+    agent.detached = false;  // set offline while away (by a supervisor): nothing left to hold
+    ++agent.grace_generation;
+  }
   if (agent.status == v1::AGENT_STATUS_ONLINE) online_changed(now, -1, out);
   if (status == v1::AGENT_STATUS_ONLINE) {
     online_changed(now, +1, out);
@@ -879,7 +920,8 @@ void ShopEngine::stop_clock(Session& s) {
   s.clock = 0;
 }
 
-void ShopEngine::append(Session& s, const v1::ChatMessage& m, Output& out, bool to_customer, bool to_agent) {
+void ShopEngine::append(Session& s, v1::ChatMessage m, Output& out, bool to_customer, bool to_agent) {
+  m.set_seq(++s.message_seq);
   s.transcript.push_back(m);
   while (s.transcript.size() > config_.limits.transcript_messages_max) s.transcript.pop_front();
   {
@@ -1064,6 +1106,8 @@ void ShopEngine::on_timer(TimeMs now, const TimerKey& key, Output& out) {
   switch (key.kind) {
     case TimerKind::first_response_warning:
     case TimerKind::first_response_breach: on_clock_timer(now, key, out); break;
+    case TimerKind::customer_reconnect_grace:
+    case TimerKind::agent_reconnect_grace: on_grace_timer(now, key, out); break;
     case TimerKind::check_back: {
       auto it = sessions_.find(key.id);
       if (it == sessions_.end()) return;

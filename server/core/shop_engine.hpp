@@ -22,6 +22,10 @@
 
 namespace sb::core {
 
+// How a person's last connection went: a goodbye (or an eviction) ends its chat now; a drop
+// holds it for the shop's reconnect grace.
+enum class Departure { goodbye, dropped };
+
 struct OrderResult {
   bool ok = false;
   std::string error;  // when !ok: names the problem
@@ -37,10 +41,11 @@ class ShopEngine {
 
   // Schedules the hour-boundary timer; call once before anything else.
   void start(TimeMs now, Output& out);
-  // A person connected (after its token was checked); reply is Welcome or Error.
-  void person_joined(TimeMs now, const Actor& actor, Output& out);
-  // The person's last connection went away.
-  void person_left(TimeMs now, const Actor& actor, Output& out);
+  // A person connected (after its token was checked); reply is Welcome or Error, followed by
+  // Resumed when the person has a chat or sessions going. `hello` gives what it has seen.
+  void person_joined(TimeMs now, const Actor& actor, Output& out, const switchboard::v1::Hello* hello = nullptr);
+  // One of the person's connections went away.
+  void person_left(TimeMs now, const Actor& actor, Output& out, Departure how = Departure::goodbye);
   void handle(TimeMs now, const Actor& actor, const switchboard::v1::ClientMessage& msg, Output& out);
   void on_timer(TimeMs now, const TimerKey& key, Output& out);
   OrderResult order(TimeMs now, const switchboard::v1::Order& order, Output& out);
@@ -65,6 +70,8 @@ class ShopEngine {
     std::uint32_t sessions_today = 0;
     std::uint32_t connections = 0;
     std::size_t order = 0;             // position in config, for round-robin
+    bool detached = false;             // dropped, within the reconnect grace: keeps sessions, gets no new ones
+    std::uint64_t grace_generation = 0;
   };
 
   struct Leg {
@@ -120,6 +127,7 @@ class ShopEngine {
     std::uint64_t check_back_generation = 0;
     std::set<std::string> watchers;
     std::deque<switchboard::v1::ChatMessage> transcript;
+    std::uint64_t message_seq = 0;  // last ChatMessage.seq given out
     bool open() const { return closed_at < 0; }
     const std::string& agent() const { return legs.back().agent; }
   };
@@ -133,6 +141,10 @@ class ShopEngine {
     std::uint64_t request = 0;
     std::uint64_t session = 0;
     std::uint32_t connections = 0;
+    std::string member;
+    std::uint64_t id = 0;                // names its reconnect-grace timer
+    bool detached = false;               // dropped, within the reconnect grace
+    std::uint64_t grace_generation = 0;
   };
 
   struct LeftMessage {
@@ -183,7 +195,14 @@ class ShopEngine {
   void stop_clock(Session& s);
   void mark_valid_if_both_wrote(TimeMs now, Session& s, Output& out);
   void attribute(TimeMs now, const Inquiry& inquiry, const std::string& member, const Purchase& purchase, Output& out);
-  void append(Session& s, const switchboard::v1::ChatMessage& m, Output& out, bool to_customer, bool to_agent);
+  void append(Session& s, switchboard::v1::ChatMessage m, Output& out, bool to_customer, bool to_agent);
+  // --- reconnects (shop_engine_reconnect.cpp)
+  void hold_customer(TimeMs now, Chat& chat, Output& out);
+  void hold_agent(TimeMs now, Agent& agent, Output& out);
+  void end_chat(TimeMs now, Chat& chat, Output& out);  // the customer is gone for good
+  void on_grace_timer(TimeMs now, const TimerKey& key, Output& out);
+  void send_resumed(const Actor& a, const switchboard::v1::Hello* hello, Output& out);
+  switchboard::v1::Assigned assigned_view(const Session& s, std::uint64_t seen_seq) const;
 
   // --- routing (shop_engine_routing.cpp)
   void dispatch(TimeMs now, Output& out);
@@ -227,6 +246,8 @@ class ShopEngine {
   std::vector<Agent*> agents_in_order_;  // config order, for round-robin
   std::unordered_map<std::string, std::uint32_t> supervisors_;  // connections per supervisor id
   std::unordered_map<std::string, Chat> chats_;        // by member id
+  std::unordered_map<std::uint64_t, std::string> detached_chats_;  // chat id -> member, within the grace
+  std::uint64_t next_chat_id_ = 1;
   std::unordered_map<std::uint64_t, Request> requests_;
   std::set<std::tuple<int, std::uint64_t, std::uint64_t>> waiting_;  // (tier, seq, request id)
   std::unordered_map<std::uint64_t, Session> sessions_;  // open, and closed within the rating window

@@ -34,7 +34,7 @@ void ShopEngine::dequeue(const Request& r) {
 }
 
 bool ShopEngine::eligible(TimeMs now, const Agent& agent, const Request& r) const {
-  if (agent.status != v1::AGENT_STATUS_ONLINE || agent.sessions.size() >= agent.window) return false;
+  if (agent.status != v1::AGENT_STATUS_ONLINE || agent.detached || agent.sessions.size() >= agent.window) return false;
   if (sessions_today(now, agent) >= agent.config->daily_cap) return false;
   if (!r.held_for.empty() && now < r.hold_until) return agent.config->id == r.held_for;
   if (has_skill(*agent.config, r.skill)) return true;
@@ -113,6 +113,7 @@ void ShopEngine::assign(TimeMs now, Request& r, Agent& agent, Output& out) {
       e.set_number(m.sender());
       e.set_member_id(m.sender_id());
       e.set_text(m.text());
+      m.set_seq(++s.message_seq);
       s.transcript.push_back(std::move(m));
     }
     s.customer_waiting_since = r.begun_at;
@@ -287,7 +288,21 @@ bool ShopEngine::check_invariants(std::string& why) const {
         return fail("agent " + aid + " holds a session that is not its own");
     }
     if (a.status == v1::AGENT_STATUS_OFFLINE && !a.sessions.empty()) return fail("offline agent " + aid + " holds sessions");
+    if (a.detached && (a.connections > 0 || a.status == v1::AGENT_STATUS_OFFLINE))
+      return fail("agent " + aid + " is held for a reconnect while connected or offline");
   }
+  std::size_t detached = 0;
+  for (const auto& [member, c] : chats_) {
+    if (c.member != member) return fail("chat of " + member + " names " + c.member);
+    if (c.detached) {
+      ++detached;
+      if (c.connections > 0) return fail("chat of " + member + " is held for a reconnect while connected");
+      if (detached_chats_.count(c.id) == 0) return fail("held chat of " + member + " has no grace entry");
+    } else if (c.connections == 0) {
+      return fail("chat of " + member + " has no connection and is not held");
+    }
+  }
+  if (detached != detached_chats_.size()) return fail("grace entries without a held chat");
   if (online != agents_online_) return fail("agents_online_ mismatch");
   if ((agents_online_ > 0) != (online_since_ >= 0)) return fail("online interval bookkeeping mismatch");
   return true;

@@ -20,6 +20,8 @@ enum class TimerKind : std::uint8_t {
   overflow,
   rating_window_close,
   hour_boundary,
+  customer_reconnect_grace,  // id: chat id
+  agent_reconnect_grace,     // id: agent's position in config
 };
 
 struct TimerKey {

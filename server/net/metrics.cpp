@@ -89,7 +89,12 @@ Metrics::Metrics()
                                .Name("switchboard_send_queue_overflows_total")
                                .Help("Connections closed because their send queue was full")
                                .Register(*registry_)
-                               .Add({})) {
+                               .Add({})),
+      resumes(prometheus::BuildCounter()
+                  .Name("switchboard_resumes_total")
+                  .Help("Reconnects within the grace that picked up a held chat or sessions")
+                  .Register(*registry_)
+                  .Add({})) {
   for (std::size_t i = 0; i < counters_.size(); ++i)
     counters_[i] = &prometheus::BuildCounter().Name(counter_names[i].name).Help(counter_names[i].help).Register(*registry_);
   for (std::size_t i = 0; i < gauges_.size(); ++i)

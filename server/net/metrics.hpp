@@ -42,6 +42,7 @@ class Metrics {
   prometheus::Counter& frames_in;
   prometheus::Counter& frames_out;
   prometheus::Counter& send_queue_overflows;
+  prometheus::Counter& resumes;  // hellos that picked up a chat held for the reconnect grace
 
  private:
   std::array<prometheus::Family<prometheus::Counter>*, static_cast<std::size_t>(core::Counter::count_)> counters_{};

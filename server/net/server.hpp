@@ -28,6 +28,7 @@ struct ServerOptions {
   unsigned short port = 8080;
   std::size_t threads = 2;
   std::string token_secret;
+  std::int64_t resume_token_ttl_s = 86'400;  // a resume token outlives a connection, not a working day
   bool manual_clock_allowed = false;
   std::size_t send_queue_messages_max = 1024;
   std::size_t frame_bytes_max = 64 * 1024;

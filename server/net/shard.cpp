@@ -61,11 +61,15 @@ std::string Shard::key(const std::string& shop, v1::Role role, const std::string
   return shop + '\x1f' + std::to_string(role) + '\x1f' + person;
 }
 
-void Shard::join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, std::string request_id) {
-  boost::asio::post(ioc_, [this, conn = std::move(conn), actor = std::move(actor), request_id = std::move(request_id)] {
+void Shard::join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, std::string request_id, v1::Hello hello,
+                 std::string resume_token) {
+  boost::asio::post(ioc_, [this, conn = std::move(conn), actor = std::move(actor), request_id = std::move(request_id),
+                           hello = std::move(hello), resume_token = std::move(resume_token)] {
     core::Output out;
-    engine_.person_joined(now(), actor, out);
+    engine_.person_joined(now(), actor, out, &hello);
     if (out.reply && out.reply->has_welcome()) {
+      out.reply->mutable_welcome()->set_resume_token(resume_token);
+      if (out.reply->welcome().resumed()) metrics_.resumes.Increment();
       directory_[key(actor.shop, actor.role, actor.person)].push_back(conn);
       if (actor.role == v1::ROLE_SUPERVISOR) supervisors_[actor.shop].push_back(conn);
     } else {
@@ -76,8 +80,8 @@ void Shard::join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, std:
   });
 }
 
-void Shard::leave(std::shared_ptr<WebsocketSession> conn, core::Actor actor) {
-  boost::asio::post(ioc_, [this, conn = std::move(conn), actor = std::move(actor)] {
+void Shard::leave(std::shared_ptr<WebsocketSession> conn, core::Actor actor, core::Departure how) {
+  boost::asio::post(ioc_, [this, conn = std::move(conn), actor = std::move(actor), how] {
     auto drop = [&](auto& map, const std::string& k) {
       auto it = map.find(k);
       if (it == map.end()) return false;
@@ -91,7 +95,7 @@ void Shard::leave(std::shared_ptr<WebsocketSession> conn, core::Actor actor) {
     if (!drop(directory_, key(actor.shop, actor.role, actor.person))) return;  // never joined
     if (actor.role == v1::ROLE_SUPERVISOR) drop(supervisors_, actor.shop);
     core::Output out;
-    engine_.person_left(now(), actor, out);
+    engine_.person_left(now(), actor, out, how);
     finish(out, nullptr, {});
     arm();
   });

@@ -41,8 +41,10 @@ class Shard {
   std::size_t index() const { return index_; }
 
   // Thread-safe: each posts to the shard's loop.
-  void join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, std::string request_id);
-  void leave(std::shared_ptr<WebsocketSession> conn, core::Actor actor);
+  // `resume_token` goes into the Welcome; `hello` says what the person has already seen.
+  void join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, std::string request_id,
+            switchboard::v1::Hello hello = {}, std::string resume_token = {});
+  void leave(std::shared_ptr<WebsocketSession> conn, core::Actor actor, core::Departure how);
   void handle(std::shared_ptr<WebsocketSession> conn, core::Actor actor, switchboard::v1::ClientMessage msg);
 
   // Shard thread only.

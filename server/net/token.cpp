@@ -78,7 +78,8 @@ std::int64_t unix_now_s() {
 }
 
 bool valid_role_name(std::string_view role) {
-  return role == "customer" || role == "agent" || role == "supervisor" || role == "orders" || role == "admin";
+  return role == "customer" || role == "agent" || role == "supervisor" || role == "orders" || role == "admin" ||
+         role == "resume";
 }
 
 std::string issue_token(std::string_view secret, const TokenClaims& c) {

@@ -13,7 +13,7 @@ namespace sb::net {
 struct TokenClaims {
   std::string shop;
   std::string person;
-  std::string role;  // customer | agent | supervisor | orders | admin
+  std::string role;  // customer | agent | supervisor | orders | admin | resume (person "<role>:<id>")
   std::int64_t expires_unix_s = 0;
 };
 

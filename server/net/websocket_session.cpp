@@ -75,6 +75,7 @@ void WebsocketSession::do_read() {
 void WebsocketSession::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
     if (ec != websocket::error::closed) spdlog::debug("websocket read ended: {}", ec.message());
+    else if (ws_.reason().code == websocket::close_code::normal) departure_ = core::Departure::goodbye;
     ended();
     return;
   }
@@ -158,7 +159,17 @@ void WebsocketSession::on_hello(const v1::ClientMessage& msg) {
     }
     actor.person = h.member_id();
   }
-  if (!customer || route->customer_token_required || !h.token().empty()) {
+  const std::string& secret = server_.options().token_secret;
+  if (!h.resume_token().empty()) {
+    // Issued by this server in an earlier Welcome: stands in for the role's own token.
+    const TokenCheck check = verify_token(secret, h.resume_token(), unix_now_s());
+    if (!check.ok) return refuse(v1::ERROR_CODE_BAD_TOKEN, "resume token: " + check.error, rid, "bad_token");
+    const std::string prefix = std::string(role_name(h.role())) + ":";
+    if (check.claims.role != "resume" || check.claims.shop != h.shop_id() || check.claims.person.rfind(prefix, 0) != 0 ||
+        (customer && check.claims.person.substr(prefix.size()) != h.member_id()))
+      return refuse(v1::ERROR_CODE_BAD_TOKEN, "resume token is not for this shop, role and person", rid, "wrong_resume");
+    actor.person = check.claims.person.substr(prefix.size());
+  } else if (!customer || route->customer_token_required || !h.token().empty()) {
     const TokenCheck check = verify_token(server_.options().token_secret, h.token(), unix_now_s());
     if (!check.ok) return refuse(v1::ERROR_CODE_BAD_TOKEN, check.error, rid, "bad_token");
     if (check.claims.shop != h.shop_id())
@@ -173,7 +184,10 @@ void WebsocketSession::on_hello(const v1::ClientMessage& msg) {
   }
   actor_ = actor;
   shard_ = &server_.shard(route->shard);
-  shard_->join(shared_from_this(), actor_, rid);
+  std::string resume = issue_token(
+      secret, {actor.shop, std::string(role_name(actor.role)) + ":" + actor.person, "resume",
+               unix_now_s() + server_.options().resume_token_ttl_s});
+  shard_->join(shared_from_this(), actor_, rid, h, std::move(resume));
 }
 
 void WebsocketSession::send_error(v1::ErrorCode code, std::string text, const std::string& request_id) {
@@ -215,6 +229,7 @@ void WebsocketSession::enqueue(std::shared_ptr<const v1::ServerMessage> msg) {
     // A peer that does not read must not make us hold more: close it, its chats are handled as a disconnect.
     server_.metrics().send_queue_overflows.Increment();
     spdlog::warn("closing a connection whose send queue is full ({} frames)", queue_.size());
+    departure_ = core::Departure::goodbye;  // evicted: its chats are not held for a reconnect
     ended();  // its chats are handled as a disconnect now, not when the close completes
     close_with(websocket::close_code::policy_error, "send queue full");
     return;
@@ -249,6 +264,7 @@ void WebsocketSession::on_write(beast::error_code ec, std::size_t) {
 void WebsocketSession::close_with(websocket::close_code code, std::string reason) {
   if (closing_) return;
   closing_ = true;
+  departure_ = core::Departure::goodbye;  // we decided to end it: nothing to hold
   if (!accepted_) {  // no close frame during the handshake: drop the socket, the accept then ends the session
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
@@ -275,7 +291,7 @@ void WebsocketSession::ended() {
   if (ended_) return;
   ended_ = true;
   closing_ = true;
-  if (shard_ != nullptr) shard_->leave(shared_from_this(), actor_);
+  if (shard_ != nullptr) shard_->leave(shared_from_this(), actor_, departure_);
   server_.untrack(this);
 }
 

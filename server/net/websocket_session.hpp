@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/actor.hpp"
+#include "core/shop_engine.hpp"
 #include "switchboard/v1/switchboard.pb.h"
 
 namespace sb::net {
@@ -60,6 +61,9 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   bool ended_ = false;
   Shard* shard_ = nullptr;
   core::Actor actor_;
+  // A drop holds the person's chat for the reconnect grace; a goodbye (close 1000 from the
+  // peer) or a close we decided on (eviction, shutdown) ends it at once.
+  core::Departure departure_ = core::Departure::dropped;
   std::string address_;  // admitted by the server; released when the session ends
   // Token bucket for messages per second.
   double tokens_ = 0;

@@ -113,6 +113,17 @@ bool WsClient::closed() const {
   return impl_->closed;
 }
 
+void WsClient::drop() {
+  if (!impl_->thread.joinable()) return;
+  asio::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    beast::get_lowest_layer(impl_->ws).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(impl_->ws).socket().close(ec);
+    impl_->ioc.stop();
+  });
+  impl_->thread.join();  // returns at once if the reader had already finished
+}
+
 void WsClient::close() {
   if (!impl_->thread.joinable()) return;
   asio::post(impl_->ioc, [this] {

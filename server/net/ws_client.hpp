@@ -33,6 +33,8 @@ class WsClient {
   // Stops reading from the socket (a peer that no longer reads: for backpressure tests).
   void pause_reading();
   void close();
+  // Drops the TCP connection without a close frame, as a lost mobile network looks to the server.
+  void drop();
 
  private:
   struct Impl;

@@ -39,17 +39,17 @@ void Harness::route(core::Output& out) {
   out.deliveries.clear();
 }
 
-v1::ServerMessage Harness::join(const core::Actor& a) {
+v1::ServerMessage Harness::join(const core::Actor& a, const v1::Hello* hello) {
   core::Output out;
-  engine.person_joined(now, a, out);
+  engine.person_joined(now, a, out, hello);
   if (a.role == v1::ROLE_SUPERVISOR && out.reply && out.reply->has_welcome()) ++supervisors_[a.person];
   route(out);
   return out.reply.value_or(v1::ServerMessage{});
 }
 
-void Harness::leave(const core::Actor& a) {
+void Harness::leave(const core::Actor& a, core::Departure how) {
   core::Output out;
-  engine.person_left(now, a, out);
+  engine.person_left(now, a, out, how);
   if (a.role == v1::ROLE_SUPERVISOR && --supervisors_[a.person] == 0) supervisors_.erase(a.person);
   route(out);
 }

@@ -48,8 +48,8 @@ class Harness {
   core::Actor agent(const std::string& id) const { return {v1::ROLE_AGENT, shop_id, id}; }
   core::Actor supervisor(const std::string& id) const { return {v1::ROLE_SUPERVISOR, shop_id, id}; }
 
-  v1::ServerMessage join(const core::Actor& a);
-  void leave(const core::Actor& a);
+  v1::ServerMessage join(const core::Actor& a, const v1::Hello* hello = nullptr);
+  void leave(const core::Actor& a, core::Departure how = core::Departure::goodbye);
   v1::ServerMessage send(const core::Actor& a, const v1::ClientMessage& m);
   void advance(TimeMs ms);
   void advance_to(TimeMs t);

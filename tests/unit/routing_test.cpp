@@ -238,6 +238,8 @@ TEST_CASE("roles are enforced and errors change nothing", "[routing][errors]") {
   CHECK(h.say("m1", "").error().code() == v1::ERROR_CODE_INVALID_ARGUMENT);
   CHECK(h.say("m1", std::string(9000, 'x')).error().code() == v1::ERROR_CODE_INVALID_ARGUMENT);
   CHECK(h.enter("m1").error().code() == v1::ERROR_CODE_INVALID_STATE);
+  CHECK(h.enter("m9").error().code() == v1::ERROR_CODE_NOT_AUTHENTICATED);  // no hello
+  h.join(h.customer("m9"));
   CHECK(h.enter("m9", "nope").error().code() == v1::ERROR_CODE_NOT_FOUND);
   v1::ClientMessage empty;
   CHECK(h.send(h.customer("m1"), empty).error().code() == v1::ERROR_CODE_UNKNOWN_MESSAGE);

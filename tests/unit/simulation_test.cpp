@@ -32,7 +32,8 @@ DayResult simulate_day(std::uint32_t seed) {
   for (const auto& a : agents) h.join(h.agent(a));
   h.join(h.supervisor("boss"));
   DayResult result;
-  std::vector<std::string> present;
+  std::vector<std::string> present, dropped;  // dropped: gone without a goodbye, may come back
+  std::vector<bool> agent_away(agents.size(), false);
   int next_member = 0;
   const TimeMs end = *parse_rfc3339("2026-08-19T03:00:00+08:00");
   while (h.now < end) {
@@ -57,6 +58,12 @@ DayResult simulate_day(std::uint32_t seed) {
       }
     } else if (roll < 0.53) {
       h.status(agents[pick(3)], static_cast<v1::AgentStatus>(1 + pick(3)));
+    } else if (roll < 0.545) {
+      // An agent's connection drops, or a dropped agent comes back (within the grace or not).
+      const std::size_t i = pick(3);
+      if (agent_away[i]) h.join(h.agent(agents[i]));
+      else h.leave(h.agent(agents[i]), Departure::dropped);
+      agent_away[i] = !agent_away[i];
     } else if (roll < 0.80) {
       const std::string m = "m" + std::to_string(next_member++ % 400);  // members return
       h.join(h.customer(m));
@@ -74,12 +81,21 @@ DayResult simulate_day(std::uint32_t seed) {
         o.set_category(chance(0.5) ? "phones" : "aircon");
         Output out;
         h.engine.order(h.now, o, out);
+      } else if (chance(0.3) && !dropped.empty()) {
+        const std::size_t j = pick(dropped.size());
+        h.join(h.customer(dropped[j]));  // back, maybe within the grace
+        present.push_back(dropped[j]);
+        dropped.erase(dropped.begin() + static_cast<std::ptrdiff_t>(j));
       } else {
-        h.leave(h.customer(present[i]));
+        const bool drop = chance(0.4);
+        h.leave(h.customer(present[i]), drop ? Departure::dropped : Departure::goodbye);
+        if (drop) dropped.push_back(present[i]);
         present.erase(present.begin() + static_cast<std::ptrdiff_t>(i));
       }
     }
   }
+  for (std::size_t i = 0; i < agents.size(); ++i)
+    if (agent_away[i]) h.join(h.agent(agents[i]));
   for (const auto& m : present) h.leave(h.customer(m));
   h.advance(ms_per_hour);  // every rating window closes
   result.fig = h.figures(*parse_rfc3339("2026-08-18T12:00:00+08:00"));
