@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libpqxx-dev libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev catch2 libtomlplusplus-dev libcli11-dev libspdlog-dev libssl-dev
   postgresql-15 prometheus curl acl
+  clang libclang-rt-14-dev slowhttptest
 )
 
 missing=()

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds, runs every test (unit, simulation,
-# integration against the real binary, Prometheus rules).
+# integration and WebSocket conformance against the real binary, Prometheus rules), then
+# replays the fuzz corpora under ASan+UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 deploy/local/install-deps.sh
 deploy/local/build.sh
 ctest --test-dir "${SB_BUILD_DIR:-build}" --output-on-failure -j2 "$@"
+deploy/local/fuzz.sh replay
