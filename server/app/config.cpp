@@ -277,12 +277,21 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
     r.only_keys(*t, "server", {"listen", "threads", "manual_clock_allowed", "send_queue_messages_max", "frame_bytes_max",
                                "http_body_bytes_max", "connections_max", "handshake_timeout_ms", "idle_timeout_ms",
                                "drain_timeout_ms", "connections_per_address_max", "messages_per_second_max",
-                               "throttle_strikes_max", "allowed_origins", "metrics_token_required"});
+                               "throttle_strikes_max", "allowed_origins", "metrics_token_required", "admin_listen"});
     const std::string listen = r.str(*t, "server", "listen", "127.0.0.1:8080");
     try {
       parse_listen(listen, source_name + ": server.listen", s.host, s.port);
     } catch (const ConfigError&) {
       r.fail("server.listen", "must be HOST:PORT, got \"" + listen + "\"");
+    }
+    const std::string admin = r.str(*t, "server", "admin_listen", "");
+    if (!admin.empty()) {
+      try {
+        parse_listen(admin, source_name + ": server.admin_listen", s.admin_host, s.admin_port);
+        s.admin_listener = true;
+      } catch (const ConfigError&) {
+        r.fail("server.admin_listen", "must be HOST:PORT, got \"" + admin + "\"");
+      }
     }
     s.threads = static_cast<std::size_t>(r.integer(*t, "server", "threads", 2, 1, threads_max));
     s.manual_clock_allowed = r.boolean(*t, "server", "manual_clock_allowed", false);

@@ -171,7 +171,9 @@ int serve(const ServeArgs& a) {
     return 1;
   }
   std::cout << "switchboard listening on " << cfg.server.host << ":" << port << " (" << cfg.shops.size() << " shops, "
-            << cfg.server.threads << " shards, " << a.clock << " clock)" << std::endl;
+            << cfg.server.threads << " shards, " << a.clock << " clock)";
+  if (cfg.server.admin_listener) std::cout << "; admin on " << cfg.server.admin_host << ":" << server.admin_port();
+  std::cout << std::endl;
 
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;

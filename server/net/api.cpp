@@ -189,7 +189,7 @@ HttpResponse error_response(http::status status, unsigned version, bool keep_ali
   return make_response(status, version, keep_alive, to_json(e));
 }
 
-void handle_api(Server& server, HttpRequest req, Respond respond) {
+void handle_api(Server& server, HttpRequest req, Respond respond, Surface surface) {
   auto call = std::make_shared<Call>(Call{server, std::move(req), std::move(respond)});
   const std::string target(call->req.target());
   const auto qpos = target.find('?');
@@ -202,6 +202,11 @@ void handle_api(Server& server, HttpRequest req, Respond respond) {
     return false;
   };
 
+  const bool admin_path = path == "/metrics" || path.rfind("/api/v1/admin/", 0) == 0 || path.rfind("/api/v1/shops/", 0) == 0;
+  if (surface == Surface::public_only && admin_path) {
+    call->fail(http::status::not_found, path + " is served on the admin listener");
+    return;
+  }
   if (path == "/healthz") {
     if (only(http::verb::get)) call->reply(http::status::ok, "{\"status\":\"ok\"}");
   } else if (path == "/readyz") {

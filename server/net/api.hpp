@@ -15,7 +15,11 @@ using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
 using Respond = std::function<void(HttpResponse)>;
 
-void handle_api(Server& server, HttpRequest req, Respond respond);
+// Which endpoints a listener serves: everything, or split between a public listener (chats,
+// orders, health) and an admin one (/metrics, figures, admin API, health).
+enum class Surface { all, public_only, admin_only };
+
+void handle_api(Server& server, HttpRequest req, Respond respond, Surface surface = Surface::all);
 
 HttpResponse error_response(boost::beast::http::status status, unsigned version, bool keep_alive, const std::string& message);
 

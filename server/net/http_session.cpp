@@ -20,8 +20,8 @@ namespace {
 constexpr std::chrono::seconds http_request_timeout{30};
 }
 
-HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, Server& server)
-    : stream_(std::move(socket)), server_(server) {}
+HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, Server& server, Surface surface)
+    : stream_(std::move(socket)), server_(server), surface_(surface) {}
 
 void HttpSession::run() {
   boost::asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
@@ -48,6 +48,10 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   }
   auto& req = parser_->get();
   if (beast::websocket::is_upgrade(req)) {
+    if (surface_ == Surface::admin_only) {
+      write(error_response(http::status::not_found, req.version(), false, "chats connect to the public listener, not the admin one"));
+      return;
+    }
     if (req.target() != "/ws") {
       write(error_response(http::status::not_found, req.version(), false, "WebSocket endpoint is /ws"));
       return;
@@ -72,9 +76,12 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     return;
   }
   auto self = shared_from_this();
-  handle_api(server_, parser_->release(), [self](http::response<http::string_body> res) {
-    boost::asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
-  });
+  handle_api(
+      server_, parser_->release(),
+      [self](http::response<http::string_body> res) {
+        boost::asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+      },
+      surface_);
 }
 
 void HttpSession::write(http::response<http::string_body> res) {

@@ -8,13 +8,15 @@
 #include <memory>
 #include <optional>
 
+#include "api.hpp"
+
 namespace sb::net {
 
 class Server;
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket&& socket, Server& server);
+  HttpSession(boost::asio::ip::tcp::socket&& socket, Server& server, Surface surface);
   void run();
 
  private:
@@ -28,6 +30,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::shared_ptr<boost::beast::http::response<boost::beast::http::string_body>> response_;
   Server& server_;
+  Surface surface_;
 };
 
 }  // namespace sb::net

@@ -12,7 +12,8 @@ namespace sb::net {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-Listener::Listener(asio::io_context& ioc, Server& server) : acceptor_(asio::make_strand(ioc)), server_(server) {}
+Listener::Listener(asio::io_context& ioc, Server& server, Surface surface)
+    : acceptor_(asio::make_strand(ioc)), server_(server), surface_(surface) {}
 
 unsigned short Listener::open(const std::string& host, unsigned short port) {
   const tcp::endpoint ep{asio::ip::make_address(host), port};
@@ -45,7 +46,7 @@ void Listener::do_accept() {
                              // Chat frames are small: never let Nagle hold one back for a delayed ACK.
                              boost::system::error_code opt_ec;
                              socket.set_option(tcp::no_delay(true), opt_ec);
-                             std::make_shared<HttpSession>(std::move(socket), self->server_)->run();
+                             std::make_shared<HttpSession>(std::move(socket), self->server_, self->surface_)->run();
                            }
                            self->do_accept();
                          });

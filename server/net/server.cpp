@@ -40,6 +40,7 @@ Server::~Server() {
   for (auto& s : shards_) s->stop();
   shards_.clear();
   listener_.reset();
+  admin_listener_.reset();
 }
 
 const ShopRoute* Server::route(const std::string& shop) const {
@@ -53,10 +54,16 @@ boost::asio::io_context& Server::next_context() {
 }
 
 unsigned short Server::start() {
-  listener_ = std::make_shared<Listener>(shards_[0]->context(), *this);
+  const Surface main = options_.admin_listener ? Surface::public_only : Surface::all;
+  listener_ = std::make_shared<Listener>(shards_[0]->context(), *this, main);
   const unsigned short port = listener_->open(options_.host, options_.port);
+  if (options_.admin_listener) {
+    admin_listener_ = std::make_shared<Listener>(shards_[0]->context(), *this, Surface::admin_only);
+    admin_port_ = admin_listener_->open(options_.admin_host, options_.admin_port);
+  }
   for (auto& s : shards_) s->start();
   listener_->run();
+  if (admin_listener_) admin_listener_->run();
   return port;
 }
 
@@ -94,6 +101,7 @@ void Server::stop() {
   if (draining_) return;
   draining_ = true;
   if (listener_) listener_->stop();
+  if (admin_listener_) admin_listener_->stop();
   std::vector<std::shared_ptr<WebsocketSession>> live;
   {
     std::lock_guard lock(sessions_mutex_);

@@ -39,6 +39,11 @@ struct ServerOptions {
   std::size_t throttle_strikes_max = 20;          // throttled messages in a row before closing 1008
   std::vector<std::string> allowed_origins;       // empty: any; browsers send Origin, others may not
   bool metrics_token_required = false;            // /metrics needs an admin token
+  // A second listener for /metrics, the figures API and the admin API, which then leave the
+  // public one (e.g. a private interface the Prometheus server and ops tools reach).
+  bool admin_listener = false;
+  std::string admin_host = "127.0.0.1";
+  unsigned short admin_port = 0;
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds drain_timeout{5'000};
@@ -58,6 +63,7 @@ class Server {
 
   // Binds and starts the shards; returns the bound port (useful with port 0).
   unsigned short start();
+  unsigned short admin_port() const { return admin_port_; }  // bound admin port, 0 without one
   // Graceful: stop accepting, tell every client to reconnect elsewhere, flush, close, stop shards.
   void stop();
   bool draining() const { return draining_; }
@@ -89,6 +95,8 @@ class Server {
   std::vector<std::unique_ptr<Shard>> shards_;
   std::unordered_map<std::string, ShopRoute> routes_;
   std::shared_ptr<Listener> listener_;
+  std::shared_ptr<Listener> admin_listener_;
+  unsigned short admin_port_ = 0;
   std::size_t next_context_ = 0;
   bool draining_ = false;
   mutable std::mutex sessions_mutex_;  // connect and disconnect only, never per message

@@ -85,6 +85,38 @@ TEST_CASE("/metrics can require an admin token", "[limits][security]") {
   CHECK(server.get("/healthz").status == 200);
 }
 
+TEST_CASE("admin surfaces can move to their own listener; the public one no longer serves them", "[limits][security]") {
+  ServerProcess server(always_open_toml, {"--clock", "manual"}, "manual_clock_allowed = true\nadmin_listen = \"127.0.0.1:0\"\n");
+  REQUIRE(server.admin_port() != 0);
+  REQUIRE(server.admin_port() != server.port());
+  const auto admin = [&](const std::string& method, const std::string& target, const std::string& body = {},
+                         const std::string& bearer = {}) {
+    return sb::net::http_call("127.0.0.1", server.admin_port(), method, target, body, bearer);
+  };
+  const std::string ops = server.token("*", "ops", "admin");
+  // Public: chats, health; not /metrics, figures or the admin API.
+  CHECK(server.get("/healthz").status == 200);
+  const auto m = server.get("/metrics");
+  CHECK(m.status == 404);
+  CHECK(m.body.find("admin listener") != std::string::npos);
+  CHECK(server.get("/api/v1/shops/day/figures", server.token("day", "boss", "supervisor")).status == 404);
+  CHECK(server.post("/api/v1/admin/clock", "{\"advanceMs\": 1000}", ops).status == 404);
+  JsonClient chat(server.port());
+  chat.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"m1"}})");
+  CHECK(chat.reply("h").has_welcome());
+  // Admin: all of those, and no chats.
+  CHECK(admin("GET", "/healthz").status == 200);
+  const auto am = admin("GET", "/metrics");
+  CHECK(am.status == 200);
+  CHECK(am.body.find("switchboard_connections_open 1") != std::string::npos);
+  CHECK(admin("GET", "/api/v1/shops/day/figures", {}, server.token("day", "boss", "supervisor")).status == 200);
+  CHECK(admin("POST", "/api/v1/admin/clock", "{\"advanceMs\": 1000}", ops).status == 200);
+  sb::net::WsClient ws;
+  CHECK(!ws.connect("127.0.0.1", server.admin_port()).empty());
+  // Tokens presented on either listener never reach the log.
+  CHECK(server.stderr_text().find(ops) == std::string::npos);
+}
+
 TEST_CASE("an agent that stops reading is closed at its send-queue bound; its chat goes back to the queue", "[limits][backpressure]") {
   ServerProcess server(always_open_toml, {},
                        "send_queue_messages_max = 64\nmessages_per_second_max = 100000\nthrottle_strikes_max = 1000\n");

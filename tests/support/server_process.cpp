@@ -61,6 +61,8 @@ ServerProcess::ServerProcess(const std::string& shops_toml, const std::vector<st
     throw std::runtime_error("server did not start: " + line + " " + stderr_text());
   }
   port_ = static_cast<unsigned short>(std::atoi(line.c_str() + at + 10));
+  if (const auto admin = line.find("admin on 127.0.0.1:"); admin != std::string::npos)
+    admin_port_ = static_cast<unsigned short>(std::atoi(line.c_str() + admin + 19));
 }
 
 ServerProcess::~ServerProcess() {
