@@ -111,7 +111,10 @@ TokenCheck verify_token(std::string_view secret, std::string_view token, std::in
   }
   const auto fields = split(payload, '\n');
   std::int64_t expires = 0;
-  if (fields.size() != 4 || std::from_chars(fields[3].data(), fields[3].data() + fields[3].size(), expires).ec != std::errc{}) {
+  // The whole expiry must be a number: a prefix match would accept tokens we never issued.
+  const char* end = fields.size() == 4 ? fields[3].data() + fields[3].size() : nullptr;
+  const auto parsed = fields.size() == 4 ? std::from_chars(fields[3].data(), end, expires) : std::from_chars_result{};
+  if (fields.size() != 4 || parsed.ec != std::errc{} || parsed.ptr != end || fields[0].empty() || fields[1].empty()) {
     r.error = "token payload is malformed";
     return r;
   }

@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (signed_check.ok && sb::net::issue_token(secret, signed_check.claims) != token) std::abort();
   // 3. Claims cut from the bytes survive issue -> verify.
   const auto nl = in.find('\n');
-  if (nl != std::string_view::npos && in.find('\n', nl + 1) == std::string_view::npos) {
+  if (nl != std::string_view::npos && nl > 0 && nl + 1 < in.size() && in.find('\n', nl + 1) == std::string_view::npos) {
     sb::net::TokenClaims c{std::string(in.substr(0, nl)), std::string(in.substr(nl + 1)), "agent", now_s + 60};
     const std::string t = sb::net::issue_token(secret, c);
     const auto back = sb::net::verify_token(secret, t, now_s);

@@ -25,6 +25,7 @@ class ServerProcess {
 
   unsigned short port() const { return port_; }
   unsigned short admin_port() const { return admin_port_; }  // 0 unless server.admin_listen is set
+  pid_t pid() const { return pid_; }
   std::string token(const std::string& shop, const std::string& person, const std::string& role, long ttl_s = 3600) const;
   net::HttpResult get(const std::string& target, const std::string& bearer = {}) const;
   net::HttpResult post(const std::string& target, const std::string& body, const std::string& bearer = {}) const;
