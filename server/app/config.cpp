@@ -144,7 +144,7 @@ void read_hours(const Reader& r, const toml::table& t, const std::string& where,
 }
 
 core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::string& where) {
-  r.only_keys(t, where, {"id", "time_zone", "default_skill", "strategy", "greeting", "customer_token_required", "thresholds",
+  r.only_keys(t, where, {"id", "time_zone", "default_skill", "strategy", "handback", "greeting", "customer_token_required", "thresholds",
                          "hours", "skills", "agents", "targets", "limits"});
   core::ShopConfig c;
   c.id = r.str(t, where, "id", "", true);
@@ -159,6 +159,10 @@ core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::str
   else if (strategy == "fewest_active") c.strategy = core::Strategy::fewest_active;
   else if (strategy == "round_robin") c.strategy = core::Strategy::round_robin;
   else r.fail(Reader::join(where, "strategy"), "must be longest_idle, fewest_active or round_robin, got \"" + strategy + "\"");
+  const std::string handback = r.str(t, where, "handback", "queue_front");
+  if (handback == "queue_front") c.handback = core::Handback::queue_front;
+  else if (handback == "first_receiver_wait") c.handback = core::Handback::first_receiver_wait;
+  else r.fail(Reader::join(where, "handback"), "must be queue_front or first_receiver_wait, got \"" + handback + "\"");
   c.greeting = r.str(t, where, "greeting", c.greeting);
   c.customer_token_required = r.boolean(t, where, "customer_token_required", false);
 

@@ -14,6 +14,10 @@ namespace sb::core {
 
 enum class Strategy { longest_idle, fewest_active, round_robin };
 
+// Where the chats of an agent who goes offline (or is evicted) go: to the front of their queue
+// for anyone, or first held for that agent for the first-receiver wait (it may be back soon).
+enum class Handback { queue_front, first_receiver_wait };
+
 struct AgentConfig {
   std::string id;
   std::vector<std::string> skills;
@@ -59,6 +63,7 @@ struct ShopConfig {
   std::vector<SkillConfig> skills;
   std::vector<AgentConfig> agents;
   Strategy strategy = Strategy::longest_idle;
+  Handback handback = Handback::queue_front;
   std::string greeting = "Hello! An agent will be with you shortly.";
   Thresholds thresholds;
   ServiceHours hours;

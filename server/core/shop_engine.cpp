@@ -659,11 +659,18 @@ void ShopEngine::set_status(TimeMs now, Agent& agent, v1::AgentStatus status, Ou
     e.set_number(status);
   }
   if (status == v1::AGENT_STATUS_OFFLINE) {
-    // An agent who leaves hands its chats back: each goes to the front of its queue.
+    // An agent who leaves hands its chats back: each goes to the front of its queue, held for
+    // the agent for the first-receiver wait if the shop says so.
     const std::set<std::uint64_t> open = agent.sessions;
     for (std::uint64_t id : open) {
       Session& s = sessions_.at(id);
       requeue(now, s, s.skill, out);
+      if (config_.handback == Handback::first_receiver_wait && config_.thresholds.first_receiver_wait_ms > 0) {
+        Request& r = requests_.at(s.waiting_request);
+        r.held_for = agent.config->id;
+        r.hold_until = now + config_.thresholds.first_receiver_wait_ms;
+        timer(out, r.hold_until, TimerKind::first_receiver_release, r.id);
+      }
     }
   }
   announce_agent(now, agent, out);

@@ -175,3 +175,33 @@ TEST_CASE("a zero grace ends a dropped chat at once", "[reconnect]") {
   h.leave(h.customer("m1"), Departure::dropped);
   CHECK(h.sink.total("s1", Counter::requests_abandoned) == 1);
 }
+
+TEST_CASE("handback to the first-receiver wait: an offline agent's chats wait for it, then go to anyone", "[reconnect]") {
+  auto config = demo_shop_config();
+  config.handback = sb::core::Handback::first_receiver_wait;  // first_receiver_wait_ms: 20 s
+  Harness h(config);
+  h.agent_online("a1");
+  h.arrive("m1");
+  h.arrive("m2");
+  h.agent_online("a2");
+  h.status("a2", v1::AGENT_STATUS_ONLINE);
+  auto owner_of = [&](const std::string& member) {
+    const auto view = h.shop().view(h.now);
+    for (const auto& s : view.sessions())
+      if (s.member_id() == member) return s.agent_id();
+    return std::string("?");
+  };
+  REQUIRE(owner_of("m1") == "a1");
+  REQUIRE(owner_of("m2") == "a1");
+  h.leave(h.agent("a1"), Departure::goodbye);  // offline at once: both chats handed back
+  h.advance(19'000);
+  CHECK(owner_of("m1").empty());  // held for a1, though a2 has room
+  h.agent_online("a1");
+  CHECK(owner_of("m1") == "a1");
+  CHECK(owner_of("m2") == "a1");
+
+  h.leave(h.agent("a1"), Departure::goodbye);
+  h.advance(20'000);  // the wait ends: anyone may take them
+  CHECK(owner_of("m1") == "a2");
+  CHECK(owner_of("m2") == "a2");
+}
