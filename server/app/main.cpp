@@ -14,6 +14,7 @@
 
 #include "app/chat_client.hpp"
 #include "app/config.hpp"
+#include "app/trace_commands.hpp"
 #include "core/time.hpp"
 #include "net/server.hpp"
 #include "net/token.hpp"
@@ -236,7 +237,27 @@ int main(int argc, char** argv) {
   migrate_cmd->add_option("--database", migrate_url, "PostgreSQL URL (instead of --config)");
   migrate_cmd->add_option("--migrations", migrate_dir, "Folder of NNNN_name.sql files");
 
+  app::GenerateArgs gen;
+  auto* gen_cmd = app.add_subcommand("generate-trace", "Write a synthetic peak-day trace and the staffing plan it was made for");
+  gen_cmd->add_option("--out", gen.out, "Trace file: .jsonl (JSON Lines) or .pb (binary)")->required();
+  gen_cmd->add_option("--config-out", gen.config_out, "Write the staffing plan here as a config file");
+  gen_cmd->add_option("--shops", gen.options.shops, "Shops (sizes skewed)");
+  gen_cmd->add_option("--sessions", gen.options.sessions, "Chats in the day (or the hour)");
+  gen_cmd->add_option("--seed", gen.options.seed, "Random seed: same seed, same trace");
+  gen_cmd->add_option("--day", gen.options.day, "Shop-local day, YYYY-MM-DD");
+  gen_cmd->add_option("--staffing", gen.options.staffing, "Agents relative to the load-sized plan (1.0)");
+  gen_cmd->add_option("--hour", gen.options.only_hour, "Put every chat in this one local hour (0-23): a peak hour");
+
+  app::SimulateArgs sim;
+  auto* sim_cmd = app.add_subcommand("simulate", "Play a trace through the routing core on virtual time against a staffing plan");
+  sim_cmd->add_option("trace", sim.trace, "Trace file (.jsonl or .pb)")->required();
+  sim_cmd->add_option("--config", sim.config, "Config file with the shops and agents to simulate")->required();
+  sim_cmd->add_option("--report", sim.report, "Write the simulated figures here (JSON Lines, one shop per line)");
+  sim_cmd->add_flag("--expect-same", sim.expect_same, "Exit 1 unless the figures equal the trace's own");
+
   CLI11_PARSE(app, argc, argv);
+  if (gen_cmd->parsed()) return app::generate_trace_command(gen);
+  if (sim_cmd->parsed()) return app::simulate_command(sim);
 
   if (migrate_cmd->parsed()) {
     if (migrate_url.empty() && !migrate_config.empty()) {

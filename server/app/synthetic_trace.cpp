@@ -1,0 +1,286 @@
+#include "synthetic_trace.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <sstream>
+
+namespace sb::app {
+
+namespace v1 = switchboard::v1;
+using core::TimeMs;
+
+const std::vector<double>& peak_day_curve() {
+  // Relative chat arrivals per local hour on an 818-style day: a morning ramp, the afternoon
+  // plateau, the 20:00 launch peak, open until 02:00.
+  static const std::vector<double> curve{3, 2, 0, 0, 0, 0, 0, 2, 4, 6, 9, 8, 6, 7, 8, 8, 7, 6, 6, 7, 10, 9, 7, 4};
+  return curve;
+}
+
+namespace {
+
+constexpr std::uint32_t window = 3;
+constexpr double handle_s = 330;  // mean session length the scripts below produce, for sizing
+
+std::string tz_text(int minutes) {
+  char buf[16];
+  const int a = std::abs(minutes);
+  std::snprintf(buf, sizeof buf, "%c%02d:%02d", minutes < 0 ? '-' : '+', a / 60, a % 60);
+  return buf;
+}
+
+struct Gen {
+  std::mt19937_64 rng;
+  double uniform(double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); }
+  bool chance(double p) { return uniform(0, 1) < p; }
+  std::int64_t ms(double a_s, double b_s) { return static_cast<std::int64_t>(1000 * uniform(a_s, b_s)); }
+  std::size_t pick(const std::vector<double>& weights) {
+    return std::discrete_distribution<std::size_t>(weights.begin(), weights.end())(rng);
+  }
+};
+
+// What one chat does once assigned. First replies keep clear of the 30-s warning and the 45-s
+// threshold by several seconds, so live replays with network jitter judge them the same.
+void script(Gen& g, v1::TraceArrival& a, const std::string& transfer_to) {
+  auto* leg = a.add_legs();
+  std::int64_t t = 0;
+  const double roll = g.uniform(0, 1);
+  t += roll < 0.80 ? g.ms(3, 22) : roll < 0.93 ? g.ms(33, 40) : g.ms(52, 110);  // first reply (some breach)
+  auto step = [&](v1::TraceLeg* l, std::int64_t at, v1::TraceStep::Kind k, const char* text) {
+    auto* s = l->add_steps();
+    s->set_after_ms(at);
+    s->set_kind(k);
+    s->set_text(text);
+  };
+  step(leg, t, v1::TraceStep::KIND_AGENT_TEXT, "Hello! Let me check that for you.");
+  if (!transfer_to.empty() && g.chance(0.03)) {
+    auto* s = leg->add_steps();
+    s->set_after_ms(t + g.ms(10, 40));
+    s->set_kind(v1::TraceStep::KIND_TRANSFER);
+    s->set_to_skill(transfer_to);
+    leg = a.add_legs();
+    t = g.ms(4, 20);
+    step(leg, t, v1::TraceStep::KIND_AGENT_TEXT, "I take over from my colleague.");
+  }
+  const int exchanges = 1 + static_cast<int>(g.uniform(0, 5));
+  for (int i = 0; i < exchanges; ++i) {
+    t += g.ms(8, 60);
+    step(leg, t, v1::TraceStep::KIND_CUSTOMER_TEXT, "And the delivery time?");
+    t += g.ms(5, 50);
+    step(leg, t, v1::TraceStep::KIND_AGENT_TEXT, "Within two days.");
+  }
+  t += g.ms(10, 60);
+  step(leg, t, g.chance(0.7) ? v1::TraceStep::KIND_AGENT_CLOSE : v1::TraceStep::KIND_CUSTOMER_CLOSE, "");
+  if (g.chance(0.6)) {
+    a.set_rating(g.chance(0.8) ? 5 : static_cast<int>(1 + g.uniform(0, 4)));
+    a.set_rating_after_ms(g.ms(5, 300));
+  }
+}
+
+}  // namespace
+
+SyntheticDay generate_day(const SyntheticOptions& o) {
+  SyntheticDay out;
+  Gen g{std::mt19937_64(o.seed)};
+  const auto day = core::parse_date(o.day).value_or(0);
+  const TimeMs midnight = core::local_midnight_utc(day, o.utc_offset_minutes);
+  std::vector<double> curve = peak_day_curve();
+  if (o.only_hour >= 0) {
+    curve.assign(24, 0);
+    curve[static_cast<std::size_t>(o.only_hour % 24)] = 1;
+  }
+  // Hours of the local day, 07:00 .. 26:00 (02:00 next day): index h means midnight + h hours.
+  std::vector<int> hours;
+  for (int h = 7; h < 26; ++h) hours.push_back(h);
+  std::vector<double> hour_weight;
+  for (int h : hours) hour_weight.push_back(curve[static_cast<std::size_t>(h % 24)]);
+  std::vector<double> shop_weight;
+  for (std::uint32_t s = 0; s < o.shops; ++s) shop_weight.push_back(1.0 / std::pow(s + 1.0, 0.8));
+  const double hour_total = [&] { double t = 0; for (double w : hour_weight) t += w; return t; }();
+  const double shop_total = [&] { double t = 0; for (double w : shop_weight) t += w; return t; }();
+
+  std::string err;
+  const auto open_span = core::parse_hours_span("07:00-02:00", err);
+  for (std::uint32_t s = 0; s < o.shops; ++s) {
+    core::ShopConfig c;
+    c.id = "shop" + std::to_string(s + 1);
+    c.default_skill = "presale";
+    c.skills = {core::SkillConfig{"presale", "", 60'000}, core::SkillConfig{"aftersale", "", 60'000}};
+    c.hours.set_utc_offset_minutes(o.utc_offset_minutes);
+    for (int d = 0; d < 7; ++d) c.hours.set_weekday(d, {*open_span});
+    c.targets = {core::CategoryTarget{"presale", 0.2}, core::CategoryTarget{"aftersale", 0.1}};
+    // Agents per hour from the load: offered sessions x 1.25 headroom over windows of 3.
+    std::vector<std::uint32_t> need;
+    std::uint32_t most = 1;
+    for (std::size_t i = 0; i < hours.size(); ++i) {
+      const double per_hour = static_cast<double>(o.sessions) * (shop_weight[s] / shop_total) * (hour_weight[i] / hour_total);
+      const double load = per_hour * handle_s / 3600.0;
+      std::uint32_t n = per_hour > 0 ? static_cast<std::uint32_t>(std::ceil(o.staffing * (load * 1.25 + 1) / window)) : 0;
+      if (per_hour > 0) n = std::max<std::uint32_t>(n, 1);
+      need.push_back(n);
+      most = std::max(most, n);
+    }
+    for (std::uint32_t a = 0; a < most; ++a) {
+      const bool both = a % 4 == 0;  // a quarter of the agents also take after-sales
+      c.agents.push_back(core::AgentConfig{c.id + "-a" + std::to_string(a + 1),
+                                           a % 4 == 3 ? std::vector<std::string>{"aftersale"}
+                                           : both     ? std::vector<std::string>{"presale", "aftersale"}
+                                                      : std::vector<std::string>{"presale"},
+                                           window, 400});
+    }
+    // Shifts: at each hour the first need[h] agents are online, the rest paused, all offline at 03:00.
+    std::vector<v1::AgentStatus> state(most, v1::AGENT_STATUS_OFFLINE);
+    for (std::size_t i = 0; i < hours.size(); ++i) {
+      const TimeMs at = midnight + hours[i] * core::ms_per_hour;
+      for (std::uint32_t a = 0; a < most; ++a) {
+        const auto want = a < need[i] ? v1::AGENT_STATUS_ONLINE : state[a] == v1::AGENT_STATUS_OFFLINE ? v1::AGENT_STATUS_OFFLINE
+                                                                                                      : v1::AGENT_STATUS_PAUSED;
+        if (want == state[a]) continue;
+        state[a] = want;
+        v1::TraceRecord r;
+        auto* st = r.mutable_agent_status();
+        st->set_at_ms(at + a);  // a millisecond apart: a stable order
+        st->set_shop_id(c.id);
+        st->set_agent_id(c.agents[a].id);
+        st->set_status(want);
+        out.trace.records.push_back(std::move(r));
+      }
+    }
+    for (std::uint32_t a = 0; a < most; ++a) {
+      if (state[a] == v1::AGENT_STATUS_OFFLINE) continue;
+      v1::TraceRecord r;
+      auto* st = r.mutable_agent_status();
+      st->set_at_ms(midnight + 27 * core::ms_per_hour + a);
+      st->set_shop_id(c.id);
+      st->set_agent_id(c.agents[a].id);
+      st->set_status(v1::AGENT_STATUS_OFFLINE);
+      out.trace.records.push_back(std::move(r));
+    }
+    out.shops.push_back(std::move(c));
+  }
+
+  // Arrivals.
+  std::vector<std::vector<std::pair<std::string, TimeMs>>> members(o.shops);  // seen today, for returns
+  std::uint64_t order_n = 0;
+  for (std::uint64_t i = 0; i < o.sessions; ++i) {
+    const std::size_t s = g.pick(shop_weight);
+    const std::size_t hi = g.pick(hour_weight);
+    // Clear of the hour edges and of the close at 02:00 by a minute.
+    const TimeMs at = midnight + hours[hi] * core::ms_per_hour + g.ms(60, 3540);
+    const auto& shop = out.shops[s];
+    v1::TraceRecord r;
+    auto* a = r.mutable_arrival();
+    a->set_at_ms(at);
+    a->set_shop_id(shop.id);
+    std::string member;
+    auto& seen = members[s];
+    if (!seen.empty() && g.chance(0.08)) {
+      auto& [m, last] = seen[static_cast<std::size_t>(g.uniform(0, static_cast<double>(seen.size())))];
+      if (at - last > 2 * core::ms_per_hour) {
+        member = m;
+        last = at;
+      }
+    }
+    if (member.empty()) {
+      member = "u" + std::to_string(s + 1) + "-" + std::to_string(i + 1);
+      seen.emplace_back(member, at);
+    }
+    a->set_member_id(member);
+    const bool after = g.chance(0.3);
+    a->set_skill(after ? "aftersale" : "presale");
+    const double t = g.uniform(0, 1);
+    a->set_tier(t < 0.1 ? v1::TIER_A : t < 0.4 ? v1::TIER_B : v1::TIER_C);
+    a->set_text(after ? "My order has not arrived." : "Is this phone waterproof?");
+    if (g.chance(0.6)) a->set_patience_ms(g.ms(90, 600));
+    script(g, *a, after ? "" : "aftersale");
+    if (g.chance(0.25)) {
+      v1::TraceRecord orec;
+      auto* ord = orec.mutable_order();
+      ord->set_at_ms(at + g.ms(600, 5 * 3600));
+      auto* order = ord->mutable_order();
+      order->set_order_id("o" + std::to_string(o.seed) + "-" + std::to_string(++order_n));
+      order->set_shop_id(shop.id);
+      order->set_member_id(member);
+      order->set_amount(std::round(g.uniform(20, 3000)));
+      order->set_category(a->skill());
+      if (g.chance(0.03)) {  // the order system delivers it twice
+        v1::TraceRecord dup = orec;
+        dup.mutable_order()->set_at_ms(ord->at_ms() + g.ms(60, 600));
+        out.trace.records.push_back(std::move(dup));
+      }
+      out.trace.records.push_back(std::move(orec));
+    }
+    out.trace.records.push_back(std::move(r));
+    // Now and then a message left at night, answered the next morning.
+    if (o.only_hour < 0 && g.chance(0.01)) {
+      v1::TraceRecord night;
+      auto* n = night.mutable_arrival();
+      const std::string who = "n" + std::to_string(s + 1) + "-" + std::to_string(i + 1);
+      n->set_at_ms(midnight + 3 * core::ms_per_hour + g.ms(60, 3 * 3600));
+      n->set_shop_id(shop.id);
+      n->set_member_id(who);
+      n->set_skill("aftersale");
+      n->set_tier(v1::TIER_C);
+      n->set_text("Anyone there?");
+      n->set_left_message("Please call me back about my order.");
+      out.trace.records.push_back(std::move(night));
+      v1::TraceRecord reply;
+      auto* rep = reply.mutable_left_reply();
+      rep->set_at_ms(midnight + 9 * core::ms_per_hour + g.ms(60, 3 * 3600));
+      rep->set_shop_id(shop.id);
+      rep->set_member_id(who);
+      rep->set_agent_id(shop.agents.front().id);
+      rep->set_text("Called you back.");
+      if (g.chance(0.8)) out.trace.records.push_back(std::move(reply));
+    }
+  }
+  auto at_of = [](const v1::TraceRecord& r) -> TimeMs {
+    switch (r.body_case()) {
+      case v1::TraceRecord::kAgentStatus: return r.agent_status().at_ms();
+      case v1::TraceRecord::kArrival: return r.arrival().at_ms();
+      case v1::TraceRecord::kOrder: return r.order().at_ms();
+      case v1::TraceRecord::kLeftReply: return r.left_reply().at_ms();
+      default: return 0;
+    }
+  };
+  std::stable_sort(out.trace.records.begin(), out.trace.records.end(),
+                   [&](const v1::TraceRecord& x, const v1::TraceRecord& y) { return at_of(x) < at_of(y); });
+  auto& h = out.trace.header;
+  h.set_format("switchboard.trace.v1");
+  h.set_day(o.day);
+  std::ostringstream src;
+  src << "synthetic seed=" << o.seed << " shops=" << o.shops << " sessions=" << o.sessions << " staffing=" << o.staffing;
+  if (o.only_hour >= 0) src << " hour=" << o.only_hour;
+  h.set_source(src.str());
+  for (const auto& s : out.shops) h.add_shop_ids(s.id);
+  h.set_start_ms(midnight);
+  h.set_end_ms(midnight + 28 * core::ms_per_hour);  // 04:00 next day: every chat and rating window closed
+  out.trace.figures = core::simulate(out.shops, out.trace).figures;
+  out.config_toml = shops_to_toml(out.shops, "synthetic-trace-secret-" + std::to_string(o.seed));
+  return out;
+}
+
+std::string shops_to_toml(const std::vector<core::ShopConfig>& shops, const std::string& token_secret) {
+  std::ostringstream t;
+  t << "# Written by switchboard generate-trace: the staffing plan the trace was made for.\n"
+    << "[server]\nthreads = 2\nmanual_clock_allowed = true\n\n[auth]\ntoken_secret = \"" << token_secret << "\"\n";
+  for (const auto& s : shops) {
+    t << "\n[[shops]]\nid = \"" << s.id << "\"\ntime_zone = \"" << tz_text(s.hours.utc_offset_minutes())
+      << "\"\ndefault_skill = \"" << s.default_skill << "\"\nstrategy = \""
+      << (s.strategy == core::Strategy::longest_idle    ? "longest_idle"
+          : s.strategy == core::Strategy::fewest_active ? "fewest_active"
+                                                        : "round_robin")
+      << "\"\n[shops.hours]\nevery_day = [\"07:00-02:00\"]\n";
+    for (const auto& k : s.skills) t << "[[shops.skills]]\nname = \"" << k.name << "\"\n";
+    for (const auto& a : s.agents) {
+      t << "[[shops.agents]]\nid = \"" << a.id << "\"\nskills = [";
+      for (std::size_t i = 0; i < a.skills.size(); ++i) t << (i ? ", " : "") << '"' << a.skills[i] << '"';
+      t << "]\nwindow = " << a.window << "\ndaily_cap = " << a.daily_cap << "\n";
+    }
+    for (const auto& c : s.targets)
+      t << "[[shops.targets]]\ncategory = \"" << c.category << "\"\nlast_peak_rate = " << c.last_peak_rate << "\n";
+  }
+  return t.str();
+}
+
+}  // namespace sb::app

@@ -1,0 +1,113 @@
+#include "trace_commands.hpp"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "config.hpp"
+#include "net/codec.hpp"
+#include "trace_io.hpp"
+
+namespace sb::app {
+
+namespace v1 = switchboard::v1;
+
+namespace {
+
+std::string ratio(const v1::Ratio& r) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4f (%u/%u)", r.value(), r.numerator(), r.denominator());
+  return buf;
+}
+
+void print_row(const char* label, const v1::FigureSet& f) {
+  std::printf("  %-8s connection %-22s 45-s %-22s breaches %-5u rating %-20s satisfied %-20s replied %-16s conversion %s\n", label,
+              ratio(f.connection_rate()).c_str(), ratio(f.response_45s_rate()).c_str(), f.first_response_breaches(),
+              ratio(f.rating_rate()).c_str(), ratio(f.satisfaction()).c_str(), ratio(f.message_reply_rate()).c_str(),
+              ratio(f.inquiry_conversion_rate()).c_str());
+}
+
+}  // namespace
+
+int generate_trace_command(const GenerateArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SyntheticDay day = generate_day(a.options);
+  if (auto e = write_trace(a.out, day.trace); !e.empty()) {
+    std::cerr << "switchboard generate-trace: " << e << "\n";
+    return 1;
+  }
+  if (!a.config_out.empty()) {
+    std::ofstream c(a.config_out, std::ios::trunc);
+    c << day.config_toml;
+    if (!c) {
+      std::cerr << "switchboard generate-trace: " << a.config_out << ": cannot write\n";
+      return 1;
+    }
+  }
+  std::size_t agents = 0;
+  for (const auto& s : day.shops) agents += s.agents.size();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("wrote %s: %zu records, %zu shops, %zu agents (%s) in %.1f s\n", a.out.c_str(), day.trace.records.size(),
+              day.shops.size(), agents, day.trace.header.source().c_str(), s);
+  for (const auto& f : day.trace.figures) print_row(f.shop_id().c_str(), f.figures());
+  return 0;
+}
+
+int simulate_command(const SimulateArgs& a) {
+  core::Trace trace;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (auto e = read_trace(a.trace, trace); !e.empty()) {
+    std::cerr << "switchboard simulate: " << e << "\n";
+    return 2;
+  }
+  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::vector<core::ShopConfig> shops;
+  try {
+    shops = load_config(a.config).shops;
+  } catch (const ConfigError& e) {
+    std::cerr << "switchboard simulate: " << e.what() << "\n";
+    return 2;
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  const core::SimulationResult r = core::simulate(shops, trace);
+  const double sim_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  std::printf("simulated %s against %s: %lu arrivals, %lu engine calls; loaded in %.2f s, simulated in %.2f s (%.0f arrivals/s)\n",
+              a.trace.c_str(), a.config.c_str(), static_cast<unsigned long>(r.arrivals),
+              static_cast<unsigned long>(r.engine_calls), load_s, sim_s, static_cast<double>(r.arrivals) / std::max(sim_s, 1e-9));
+  for (const auto& n : r.notes) std::printf("note: %s\n", n.c_str());
+  std::map<std::string, const v1::ShopFigures*> own;
+  for (const auto& f : trace.figures) own[f.shop_id()] = &f;
+  bool all_same = !r.figures.empty();
+  for (const auto& f : r.figures) {
+    std::printf("%s %s\n", f.shop_id().c_str(), f.date().c_str());
+    print_row("plan", f.figures());
+    auto it = own.find(f.shop_id());
+    if (it == own.end()) {
+      all_same = false;
+      continue;
+    }
+    const bool same = google::protobuf::util::MessageDifferencer::Equals(f, *it->second);
+    all_same = all_same && same;
+    if (same) std::printf("  trace    the same, every figure of every hour, skill, agent and category\n");
+    else print_row("trace", it->second->figures());
+  }
+  if (!a.report.empty()) {
+    std::ofstream out(a.report, std::ios::trunc);
+    for (const auto& f : r.figures) out << net::to_json(f) << '\n';
+    if (!out) {
+      std::cerr << "switchboard simulate: " << a.report << ": cannot write\n";
+      return 2;
+    }
+  }
+  if (a.expect_same && !all_same) {
+    std::printf("figures differ from the trace's own\n");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace sb::app

@@ -1,0 +1,26 @@
+// The capacity planner's commands on traces: generate a synthetic peak day, simulate a trace
+// on virtual time against a staffing plan and compare with the trace's own figures.
+#pragma once
+
+#include <string>
+
+#include "synthetic_trace.hpp"
+
+namespace sb::app {
+
+struct GenerateArgs {
+  SyntheticOptions options;
+  std::string out;          // trace file (.jsonl or .pb)
+  std::string config_out;   // the staffing plan as a config file
+};
+int generate_trace_command(const GenerateArgs& a);
+
+struct SimulateArgs {
+  std::string trace;
+  std::string config;       // staffing plan; empty: the trace's own figures are required to compare
+  std::string report;       // optional: figures as JSON Lines (one ShopFigures per line)
+  bool expect_same = false; // exit 1 unless every shop's figures equal the trace's own
+};
+int simulate_command(const SimulateArgs& a);
+
+}  // namespace sb::app

@@ -1,0 +1,33 @@
+// Plays a trace (a day of arrivals, agent shifts, orders) through the real engine on virtual
+// time: the capacity planner's simulator. Customers and agents act as the trace says, timed
+// from the moments the engine assigns their chats, so a changed staffing plan plays out as it
+// would live. No clock, no sockets: the same trace and config always give the same figures.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine.hpp"
+#include "switchboard/v1/trace.pb.h"
+
+namespace sb::core {
+
+struct Trace {
+  switchboard::v1::TraceHeader header;
+  std::vector<switchboard::v1::TraceRecord> records;   // agent_status, arrival, order, left_reply
+  std::vector<switchboard::v1::ShopFigures> figures;   // the trace's own, if it carries them
+};
+
+struct SimulationResult {
+  std::vector<switchboard::v1::ShopFigures> figures;  // per shop of the trace, its day
+  std::uint64_t arrivals = 0;
+  std::uint64_t engine_calls = 0;
+  std::uint64_t steps_skipped = 0;      // the chat had moved on (closed, transferred, handed back)
+  std::vector<std::string> notes;       // e.g. agents or shops the config lacks
+};
+
+// Runs the whole trace; `shops` is the staffing plan (may differ from the trace's own).
+SimulationResult simulate(const std::vector<ShopConfig>& shops, const Trace& trace);
+
+}  // namespace sb::core
