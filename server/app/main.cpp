@@ -254,6 +254,7 @@ int main(int argc, char** argv) {
   sim_cmd->add_option("--config", sim.config, "Config file with the shops and agents to simulate")->required();
   sim_cmd->add_option("--report", sim.report, "Write the simulated figures here (JSON Lines, one shop per line)");
   sim_cmd->add_flag("--expect-same", sim.expect_same, "Exit 1 unless the figures equal the trace's own");
+  sim_cmd->add_option("--threads", sim.threads, "Threads (shops are split between them; 0: one per core)");
 
   CLI11_PARSE(app, argc, argv);
   if (gen_cmd->parsed()) return app::generate_trace_command(gen);

@@ -5,6 +5,8 @@
 #include <random>
 #include <sstream>
 
+#include "simulation.hpp"
+
 namespace sb::app {
 
 namespace v1 = switchboard::v1;
@@ -255,7 +257,7 @@ SyntheticDay generate_day(const SyntheticOptions& o) {
   for (const auto& s : out.shops) h.add_shop_ids(s.id);
   h.set_start_ms(midnight);
   h.set_end_ms(midnight + 28 * core::ms_per_hour);  // 04:00 next day: every chat and rating window closed
-  out.trace.figures = core::simulate(out.shops, out.trace).figures;
+  out.trace.figures = simulate_in_parallel(out.shops, out.trace).figures;
   out.config_toml = shops_to_toml(out.shops, "synthetic-trace-secret-" + std::to_string(o.seed));
   return out;
 }

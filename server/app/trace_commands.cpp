@@ -10,6 +10,7 @@
 
 #include "config.hpp"
 #include "net/codec.hpp"
+#include "simulation.hpp"
 #include "trace_io.hpp"
 
 namespace sb::app {
@@ -73,12 +74,13 @@ int simulate_command(const SimulateArgs& a) {
     return 2;
   }
   const auto t1 = std::chrono::steady_clock::now();
-  const core::SimulationResult r = core::simulate(shops, trace);
+  const core::SimulationResult r = simulate_in_parallel(shops, trace, a.threads);
   const double sim_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   std::printf("simulated %s against %s: %lu arrivals, %lu engine calls; loaded in %.2f s, simulated in %.2f s (%.0f arrivals/s)\n",
               a.trace.c_str(), a.config.c_str(), static_cast<unsigned long>(r.arrivals),
               static_cast<unsigned long>(r.engine_calls), load_s, sim_s, static_cast<double>(r.arrivals) / std::max(sim_s, 1e-9));
   for (const auto& n : r.notes) std::printf("note: %s\n", n.c_str());
+  for (const auto& s : r.shops_missing) std::printf("note: shop %s of the trace is not in the config: not simulated\n", s.c_str());
   std::map<std::string, const v1::ShopFigures*> own;
   for (const auto& f : trace.figures) own[f.shop_id()] = &f;
   bool all_same = !r.figures.empty();

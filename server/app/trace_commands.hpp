@@ -20,6 +20,7 @@ struct SimulateArgs {
   std::string config;       // staffing plan; empty: the trace's own figures are required to compare
   std::string report;       // optional: figures as JSON Lines (one ShopFigures per line)
   bool expect_same = false; // exit 1 unless every shop's figures equal the trace's own
+  unsigned threads = 0;     // 0: one per core; shops are split between them
 };
 int simulate_command(const SimulateArgs& a);
 

@@ -15,6 +15,7 @@ ShopEngine& Engine::add_shop(ShopConfig config, TimeMs now, Output& out) {
   index_.emplace(config.id, index);
   const std::string prefix = options_.id_prefix + config.id + "-";
   shops_.push_back(std::make_unique<ShopEngine>(std::move(config), index, prefix, sink_));
+  shops_.back()->set_record_history(options_.record_history);
   const std::size_t from = out.timers.size();
   shops_.back()->start(now, out);
   schedule(out, from);

@@ -17,6 +17,7 @@ struct EngineOptions {
   std::string id_prefix;              // makes ids unique across restarts and nodes
   std::size_t timers_max = 4'000'000; // pending timers in this shard
   bool check_invariants = false;      // after every call; for tests and simulation
+  bool record_history = true;         // build HistoryEvents; the simulator needs only the figures
 };
 
 class Engine {

@@ -95,11 +95,12 @@ void FiguresBook::session_valid(const Origin& o, const std::string& agent, const
   each(o, agent, [](Tally& t) { ++t.valid; });
   add(o.skill, Counter::sessions_valid);
   DayTally& d = day_of(o.day);
-  if (d.shop.inquiring.insert(member).second) add("", Counter::members_inquiring);
-  d.hours[static_cast<std::size_t>(o.hour)].inquiring.insert(member);
-  d.skills[o.skill].inquiring.insert(member);
-  if (!agent.empty()) d.agents[agent].inquiring.insert(member);
-  if (config_.find_skill(o.skill) != nullptr) d.categories[o.skill].inquiring.insert(member);
+  const std::uint32_t m = member_index(member);
+  if (d.shop.inquiring.insert(m).second) add("", Counter::members_inquiring);
+  d.hours[static_cast<std::size_t>(o.hour)].inquiring.insert(m);
+  d.skills[o.skill].inquiring.insert(m);
+  if (!agent.empty()) d.agents[agent].inquiring.insert(m);
+  if (config_.find_skill(o.skill) != nullptr) d.categories[o.skill].inquiring.insert(m);
 }
 
 void FiguresBook::rating_final(const Origin& o, const std::string& agent, int score) {
@@ -129,17 +130,22 @@ void FiguresBook::message_replied(TimeMs left_at) {
   add("", Counter::messages_replied);
 }
 
+std::uint32_t FiguresBook::member_index(const std::string& member) {
+  return members_.try_emplace(member, static_cast<std::uint32_t>(members_.size())).first->second;
+}
+
 void FiguresBook::member_converted(const Origin& o, const std::string& agent, const std::string& member,
                                    const std::string& category) {
   DayTally& d = day_of(o.day);
-  assert(d.shop.inquiring.count(member) == 1);
-  if (d.shop.converted.insert(member).second) add("", Counter::members_converted);
-  d.hours[static_cast<std::size_t>(o.hour)].converted.insert(member);
-  d.skills[o.skill].converted.insert(member);
-  if (!agent.empty()) d.agents[agent].converted.insert(member);
+  const std::uint32_t m = member_index(member);
+  assert(d.shop.inquiring.count(m) == 1);
+  if (d.shop.converted.insert(m).second) add("", Counter::members_converted);
+  d.hours[static_cast<std::size_t>(o.hour)].converted.insert(m);
+  d.skills[o.skill].converted.insert(m);
+  if (!agent.empty()) d.agents[agent].converted.insert(m);
   if (!category.empty()) {
     auto it = d.categories.find(category);
-    if (it != d.categories.end() && it->second.inquiring.count(member) == 1) it->second.converted.insert(member);
+    if (it != d.categories.end() && it->second.inquiring.count(m) == 1) it->second.converted.insert(m);
   }
 }
 

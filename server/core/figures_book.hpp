@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <unordered_map>
+#include <unordered_set>
 #include <set>
 #include <string>
 #include <utility>
@@ -30,7 +32,7 @@ struct Tally {
   std::uint64_t valid = 0, rated = 0, satisfied = 0;
   std::uint64_t messages_left = 0, messages_replied = 0;
   std::uint64_t legs = 0;
-  std::set<std::string> inquiring, converted;
+  std::unordered_set<std::uint32_t> inquiring, converted;  // members, by their index in the book
 };
 
 struct DayTally {
@@ -73,9 +75,13 @@ class FiguresBook {
   void each(const Origin& o, const std::string& agent, F&& f);
   void add(const std::string& skill, Counter c, std::uint64_t delta = 1);
 
+  std::uint32_t member_index(const std::string& member);
+
   const ShopConfig& config_;
   CounterSink* sink_;
   std::map<DayNumber, DayTally> days_;
+  // Each member's string once; the day's distinct-member sets hold these small numbers.
+  std::unordered_map<std::string, std::uint32_t> members_;
 };
 
 }  // namespace sb::core

@@ -128,6 +128,10 @@ void ShopEngine::announce_agent(TimeMs now, const Agent& a, Output& out) const {
 }
 
 v1::HistoryEvent& ShopEngine::event(Output& out, TimeMs now, v1::EventKind kind, const Origin* origin) {
+  if (!record_history_) {
+    scratch_event_.Clear();
+    return scratch_event_;
+  }
   v1::HistoryEvent& e = out.events.emplace_back();
   e.set_event_id(external_id('e', next_event_++));
   e.set_shop_id(config_.id);
@@ -1019,7 +1023,7 @@ OrderResult ShopEngine::order(TimeMs now, const v1::Order& o, Output& out) {
       }
     }
   }
-  out.events[order_event].set_flag(r.attributed);
+  if (record_history_) out.events[order_event].set_flag(r.attributed);
   return r;
 }
 

@@ -39,6 +39,8 @@ class ShopEngine {
   ShopEngine(const ShopEngine&) = delete;  // agents and the book point into config_
   ShopEngine& operator=(const ShopEngine&) = delete;
 
+  // Without history the figures are kept but no HistoryEvent is built (the simulator).
+  void set_record_history(bool on) { record_history_ = on; }
   // Schedules the hour-boundary timer; call once before anything else.
   void start(TimeMs now, Output& out);
   // A person connected (after its token was checked); reply is Welcome or Error, followed by
@@ -259,6 +261,8 @@ class ShopEngine {
   std::unordered_set<std::string> order_ids_;
   std::uint64_t next_id_ = 1;
   std::uint64_t next_event_ = 1;
+  bool record_history_ = true;
+  switchboard::v1::HistoryEvent scratch_event_;  // filled and forgotten when history is off
   std::size_t sessions_open_ = 0;
   int agents_online_ = 0;
   TimeMs online_since_ = -1;

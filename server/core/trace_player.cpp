@@ -44,12 +44,14 @@ std::string member_key(const std::string& shop, const std::string& member) { ret
 class Player {
  public:
   Player(const std::vector<ShopConfig>& shops, const Trace& trace)
-      : engine_(EngineOptions{"sim-", 64'000'000, false}, nullptr), trace_(trace) {
+      : engine_(EngineOptions{"sim-", 64'000'000, false, false}, nullptr), trace_(trace) {
     now_ = trace.header.start_ms();
     Output out;
-    for (const auto& s : shops) {
-      engine_.add_shop(s, now_, out);
+    for (auto s : shops) {
+      // Nobody reads transcripts in a simulation, and they do not move a figure.
+      s.limits.transcript_messages_max = 0;
       shop_ids_.insert(s.id);
+      engine_.add_shop(std::move(s), now_, out);
     }
     out.clear();
   }
@@ -88,7 +90,7 @@ class Player {
     for (const auto& id : trace_.header.shop_ids()) {
       const ShopEngine* shop = engine_.shop(id);
       if (shop == nullptr) {
-        result_.notes.push_back("shop " + id + " of the trace is not in the config: not simulated");
+        result_.shops_missing.push_back(id);
         continue;
       }
       result_.figures.push_back(shop->figures(day.value_or(0), now_));

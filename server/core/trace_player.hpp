@@ -24,7 +24,8 @@ struct SimulationResult {
   std::uint64_t arrivals = 0;
   std::uint64_t engine_calls = 0;
   std::uint64_t steps_skipped = 0;      // the chat had moved on (closed, transferred, handed back)
-  std::vector<std::string> notes;       // e.g. agents or shops the config lacks
+  std::vector<std::string> notes;       // e.g. agents the config lacks
+  std::vector<std::string> shops_missing;  // shops of the trace the config lacks: not simulated
 };
 
 // Runs the whole trace; `shops` is the staffing plan (may differ from the trace's own).

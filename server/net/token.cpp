@@ -111,10 +111,14 @@ TokenCheck verify_token(std::string_view secret, std::string_view token, std::in
   }
   const auto fields = split(payload, '\n');
   std::int64_t expires = 0;
-  // The whole expiry must be a number: a prefix match would accept tokens we never issued.
+  // The whole expiry must be a number written as we write it (no sign, no leading zeros): a
+  // prefix match or a second spelling would accept tokens we never issued.
   const char* end = fields.size() == 4 ? fields[3].data() + fields[3].size() : nullptr;
   const auto parsed = fields.size() == 4 ? std::from_chars(fields[3].data(), end, expires) : std::from_chars_result{};
-  if (fields.size() != 4 || parsed.ec != std::errc{} || parsed.ptr != end || fields[0].empty() || fields[1].empty()) {
+  const bool canonical = fields.size() == 4 && !fields[3].empty() && fields[3][0] != '-' &&
+                         (fields[3][0] != '0' || fields[3].size() == 1);
+  if (fields.size() != 4 || parsed.ec != std::errc{} || parsed.ptr != end || !canonical || fields[0].empty() ||
+      fields[1].empty()) {
     r.error = "token payload is malformed";
     return r;
   }

@@ -1,0 +1,54 @@
+#include "simulation.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <thread>
+
+namespace sb::app {
+
+core::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>& shops, const core::Trace& trace,
+                                            unsigned threads) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, shops.size())));
+  // Balance the groups by each shop's arrivals (the work), largest first.
+  std::map<std::string, std::size_t> load;
+  for (const auto& r : trace.records)
+    if (r.has_arrival()) ++load[r.arrival().shop_id()];
+  std::vector<const core::ShopConfig*> order;
+  for (const auto& s : shops) order.push_back(&s);
+  std::stable_sort(order.begin(), order.end(), [&](auto* a, auto* b) { return load[a->id] > load[b->id]; });
+  std::vector<std::vector<core::ShopConfig>> groups(threads);
+  std::vector<std::size_t> group_load(threads, 0);
+  for (const auto* s : order) {
+    const auto g = static_cast<std::size_t>(std::min_element(group_load.begin(), group_load.end()) - group_load.begin());
+    groups[g].push_back(*s);
+    group_load[g] += load[s->id] + 1;
+  }
+  std::vector<core::SimulationResult> results(threads);
+  std::vector<std::thread> workers;
+  for (unsigned g = 1; g < threads; ++g)
+    workers.emplace_back([&, g] { results[g] = core::simulate(groups[g], trace); });
+  results[0] = core::simulate(groups[0], trace);
+  for (auto& w : workers) w.join();
+
+  core::SimulationResult merged;
+  std::map<std::string, switchboard::v1::ShopFigures> by_shop;
+  std::set<std::string> notes;
+  for (auto& r : results) {
+    merged.arrivals += r.arrivals;
+    merged.engine_calls += r.engine_calls;
+    merged.steps_skipped += r.steps_skipped;
+    for (auto& f : r.figures) by_shop[f.shop_id()] = std::move(f);
+    for (auto& n : r.notes)
+      if (notes.insert(n).second) merged.notes.push_back(std::move(n));
+  }
+  for (const auto& id : trace.header.shop_ids()) {
+    auto it = by_shop.find(id);
+    if (it == by_shop.end()) merged.shops_missing.push_back(id);
+    else merged.figures.push_back(std::move(it->second));
+  }
+  return merged;
+}
+
+}  // namespace sb::app
