@@ -1,4 +1,6 @@
-// Hardening benchmarks against the real binary, each side by side with its baseline:
+// Benchmarks against the real binary, each side by side with its baseline:
+//   metrics-scrape   /metrics with 50 shops (series and bytes), against /healthz on the same
+//                    connection path: the scrape's own cost
 //   slow-agent       20 customer/agent pairs chat while an agent that stopped reading is sent
 //                    10,000 messages: its send queue stays at the bound (it is closed there),
 //                    server RSS growth, and the pairs' p50/p99 latency before and during.
@@ -174,6 +176,8 @@ int slow_agent(int pairs, int phase_s, int flood_messages, int flood_bytes) {
   std::printf("  RSS growth %.1f MB (goal < 50), others' p99 change %+.1f%% (goal within 20%%)\n", growth_mb, 100 * change);
   const bool ok = overflows >= 1 && growth_mb < 50 && std::abs(change) < 0.20;
   std::printf("RESULT slow-agent %s\n", ok ? "met" : "missed");
+  std::printf("FIGURE slow-agent others' p99 %.2f -> %.2f ms (%+.1f%%), RSS +%.1f MB, closed at the bound: %s\n", p99_base,
+              p99_flood, 100 * change, growth_mb, overflows >= 1 ? "yes" : "no");
   return 0;
 }
 
@@ -253,6 +257,8 @@ int slow_handshakes(int connections, int handshake_timeout_ms, int samples) {
   const bool ok = p99 < 200 && all_closed && connected_max >= connections * 9 / 10;
   std::printf("  goal: p99 < 200 ms under attack, every slow socket closed by the handshake timeout\n");
   std::printf("RESULT slow-handshakes %s\n", ok ? "met" : "missed");
+  std::printf("FIGURE slow-handshakes connect p99 %.2f ms under %d slow sockets (alone %.2f ms); all closed: %s\n", p99,
+              connected_max, percentile(base, 0.99), all_closed ? "yes" : "no");
   std::remove((log + ".csv").c_str());
   std::remove((log + ".html").c_str());
   std::remove((log + ".out").c_str());
@@ -261,11 +267,59 @@ int slow_handshakes(int connections, int handshake_timeout_ms, int samples) {
 
 }  // namespace
 
+// ---------------------------------------------------------------------------------------------
+int metrics_scrape(int shops, int scrapes) {
+  std::string toml;
+  for (int s = 1; s <= shops; ++s) {
+    toml += "[[shops]]\nid = \"shop" + std::to_string(s) +
+            "\"\ndefault_skill = \"presale\"\n[[shops.skills]]\nname = \"presale\"\n[[shops.skills]]\nname = \"aftersale\"\n";
+    for (int a = 1; a <= 20; ++a)
+      toml += "[[shops.agents]]\nid = \"a" + std::to_string(a) + "\"\nskills = [\"presale\", \"aftersale\"]\n";
+  }
+  ServerProcess server(toml, {});
+  // Some traffic so histograms and per-code series exist.
+  for (int s = 1; s <= shops; ++s) {
+    JsonClient c(server.port());
+    c.send(hello_customer("x").replace(hello_customer("x").find("bench"), 5, "shop" + std::to_string(s)));
+    c.reply("h");
+    c.send(R"({"enter":{}})");
+    c.send(text_msg("hi"));
+  }
+  auto time_get = [&](const std::string& target, std::size_t& bytes) {
+    std::vector<double> ms;
+    for (int i = 0; i < scrapes; ++i) {
+      const auto t0 = Clock::now();
+      const auto r = server.get(target);
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      bytes = r.body.size();
+    }
+    return ms;
+  };
+  std::size_t bytes = 0, health_bytes = 0;
+  const auto health = time_get("/healthz", health_bytes);
+  const auto scrape = time_get("/metrics", bytes);
+  const std::string body = server.get("/metrics").body;
+  std::size_t series = 0;
+  std::istringstream lines(body);
+  std::string line;
+  while (std::getline(lines, line))
+    if (!line.empty() && line[0] != '#') ++series;
+  std::printf("metrics scrape: %d shops x 2 skills, 20 agents each; %d requests each\n", shops, scrapes);
+  std::printf("  %-22s p50 %6.2f ms  p99 %6.2f ms\n", "GET /healthz (baseline)", percentile(health, 0.5), percentile(health, 0.99));
+  std::printf("  %-22s p50 %6.2f ms  p99 %6.2f ms  %zu series, %zu KiB\n", "GET /metrics", percentile(scrape, 0.5),
+              percentile(scrape, 0.99), series, bytes / 1024);
+  const bool ok = percentile(scrape, 0.99) <= 10 && series <= 5000;
+  std::printf("  goal: <= 10 ms and <= 5,000 series\nRESULT metrics-scrape %s\n", ok ? "met" : "missed");
+  std::printf("FIGURE metrics-scrape p99 %.2f ms (p50 %.2f), %zu series; /healthz p99 %.2f ms\n", percentile(scrape, 0.99),
+              percentile(scrape, 0.5), series, percentile(health, 0.99));
+  return 0;
+}
+
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
-  CLI::App app("Switchboard hardening benchmarks");
+  CLI::App app("Switchboard server benchmarks");
   app.require_subcommand(1);
-  int pairs = 20, phase_s = 15, flood_messages = 10'000, flood_bytes = 2048;
+  int pairs = 20, phase_s = 30, flood_messages = 10'000, flood_bytes = 2048;
   auto* sa = app.add_subcommand("slow-agent", "a non-reading agent flooded while pairs chat");
   sa->add_option("--pairs", pairs, "chatting customer/agent pairs");
   sa->add_option("--phase-s", phase_s, "seconds per phase (baseline, flood)");
@@ -276,7 +330,12 @@ int main(int argc, char** argv) {
   sh->add_option("--connections", connections, "slow connections");
   sh->add_option("--handshake-timeout-ms", timeout_ms, "server handshake_timeout_ms");
   sh->add_option("--samples", samples, "real client connects per phase");
+  int shops = 50, scrapes = 200;
+  auto* ms = app.add_subcommand("metrics-scrape", "time /metrics with many shops");
+  ms->add_option("--shops", shops, "shops configured");
+  ms->add_option("--scrapes", scrapes, "requests timed");
   CLI11_PARSE(app, argc, argv);
+  if (ms->parsed()) return metrics_scrape(shops, scrapes);
   if (sa->parsed()) return slow_agent(pairs, phase_s, flood_messages, flood_bytes);
   return slow_handshakes(connections, timeout_ms, samples);
 }

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs every benchmark from a clean build and prints one table with the machine's description.
+# Each benchmark measures its baseline side by side in the same run. Takes about 8 minutes.
+#   loadtest/bench/run_all.sh [--quick]     --quick: smaller simulation, no history benchmark
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+deploy/local/install-deps.sh
+deploy/local/build.sh >/dev/null
+out="$root/.local/bench"
+mkdir -p "$out"
+log="$out/run_all.log"
+: >"$log"
+
+rows=()
+row() { rows+=("$1|$2|$3|$4"); }
+result_of() { grep -E "^RESULT $1 " "$log" | tail -1 | awk '{print $3}'; }
+figure_of() { grep -E "^FIGURE $1 " "$log" | tail -1 | cut -d' ' -f3-; }
+
+for b in metrics-scrape slow-agent slow-handshakes; do
+  echo "== $b" | tee -a "$log"
+  build/switchboard-bench "$b" 2>&1 | tee -a "$log"
+done
+row "/metrics scrape, 50 shops" "<= 10 ms, <= 5,000 series" "$(figure_of metrics-scrape)" "$(result_of metrics-scrape)"
+row "slow agent, 10,000 messages" "queue at bound, RSS < +50 MB, others' p99 within 20%" "$(figure_of slow-agent)" "$(result_of slow-agent)"
+row "500 slow handshakes" "connect p99 < 200 ms, all closed" "$(figure_of slow-handshakes)" "$(result_of slow-handshakes)"
+
+sessions=1000000
+[ "$quick" = 1 ] && sessions=100000
+trace="$out/day-$sessions.pb"
+if [ ! -f "$trace" ]; then
+  echo "== generating a $sessions-session peak day" | tee -a "$log"
+  build/switchboard generate-trace --shops 50 --sessions "$sessions" --seed 1 --out "$trace" --config-out "$out/day-$sessions.toml" \
+    >"$out/generate.txt"
+  head -1 "$out/generate.txt" | tee -a "$log"
+fi
+echo "== simulate" | tee -a "$log"
+build/switchboard simulate "$trace" --config "$out/day-$sessions.toml" --expect-same >"$out/simulate.txt"
+head -1 "$out/simulate.txt" | tee -a "$log"
+sim_s=$(grep -E "^simulated " "$log" | tail -1 | sed -E 's/.*simulated in ([0-9.]+) s.*/\1/')
+load_s=$(grep -E "^simulated " "$log" | tail -1 | sed -E 's/.*loaded in ([0-9.]+) s.*/\1/')
+sim_ok=missed
+awk "BEGIN{exit !($sim_s + $load_s <= 10)}" && sim_ok=met
+row "simulation, $sessions-session peak day" "<= 10 s" "${sim_s} s simulated + ${load_s} s loading; figures equal the trace's own" "$sim_ok"
+
+if [ "$quick" = 0 ]; then
+  echo "== history" | tee -a "$log"
+  loadtest/bench/run_history.sh --batch-events-max 20000 --baseline-sessions 1000 2>&1 | tee -a "$log" | tail -3
+  store=$(grep -E "^\| store:" "$log" | tail -1 | awk -F'|' '{gsub(/ /,"",$5); print $5}')
+  base=$(grep -E "^\| baseline:" "$log" | tail -1 | awk -F'|' '{gsub(/ /,"",$5); print $5}')
+  hist_ok=missed
+  awk "BEGIN{exit !($store >= 50000)}" && hist_ok=met
+  row "history into PostgreSQL" ">= 50,000 events/s" "$store events/s vs $base row-by-row INSERT" "$hist_ok"
+fi
+
+for r in "idle connections, 18,000|<= 4 KB per connection" "relay throughput vs bare Beast echo|>= 0.8x" \
+         "latency at 10k connections, 10k msg/s|decision p99 < 1 ms, end-to-end p99 < 10 ms" \
+         "replay of a 100,000-session peak hour at 60x|<= 70 s"; do
+  row "${r%%|*}" "${r##*|}" "not measured yet: needs switchboard-load (issue 5)" "-"
+done
+
+echo
+echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+echo "| benchmark | goal | measured | goal met |"
+echo "| --- | --- | --- | --- |"
+for r in "${rows[@]}"; do
+  IFS='|' read -r a b c d <<<"$r"
+  echo "| $a | $b | $c | $d |"
+done
