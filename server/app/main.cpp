@@ -106,6 +106,7 @@ struct ServeArgs {
   int threads = 0;
   std::string clock = "system";
   std::string clock_start;
+  double speed = 60;
   std::string log_level = "info";
 };
 
@@ -123,10 +124,14 @@ int serve(const ServeArgs& a) {
   if (a.threads > 0) cfg.server.threads = static_cast<std::size_t>(a.threads);
   cfg.server.id_prefix = make_id_prefix();
   net::Clock clock = net::Clock::system();
-  if (a.clock == "manual") {
+  if (a.clock == "manual" || a.clock == "scaled") {
     if (!cfg.server.manual_clock_allowed) {
       std::cerr << "switchboard: refusing to start: " << a.config
-                << ": server.manual_clock_allowed: must be true to run with --clock manual\n";
+                << ": server.manual_clock_allowed: must be true to run with --clock " << a.clock << "\n";
+      return 2;
+    }
+    if (a.clock == "scaled" && !(a.speed >= 1 && a.speed <= 1000)) {
+      std::cerr << "switchboard: refusing to start: --speed: must be 1 to 1000, got " << a.speed << "\n";
       return 2;
     }
     core::TimeMs start = clock.now();
@@ -138,9 +143,9 @@ int serve(const ServeArgs& a) {
       }
       start = *t;
     }
-    clock = net::Clock::manual(start);
+    clock = a.clock == "manual" ? net::Clock::manual(start) : net::Clock::scaled(start, a.speed);
   } else if (a.clock != "system") {
-    std::cerr << "switchboard: refusing to start: --clock: must be system or manual, got \"" << a.clock << "\"\n";
+    std::cerr << "switchboard: refusing to start: --clock: must be system, manual or scaled, got \"" << a.clock << "\"\n";
     return 2;
   }
 
@@ -204,8 +209,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--config", serve_args.config, "TOML config file")->required();
   serve_cmd->add_option("--listen", serve_args.listen, "HOST:PORT, overrides server.listen (port 0: any free port)");
   serve_cmd->add_option("--threads", serve_args.threads, "Shards (event-loop threads), overrides server.threads");
-  serve_cmd->add_option("--clock", serve_args.clock, "system (default) or manual (tests: advance via POST /api/v1/admin/clock)");
-  serve_cmd->add_option("--clock-start", serve_args.clock_start, "Manual clock start, RFC 3339, e.g. 2026-08-18T06:00:00+08:00");
+  serve_cmd->add_option("--clock", serve_args.clock, "system (default), manual (tests: advance via POST /api/v1/admin/clock) or scaled (replays: --speed N)");
+  serve_cmd->add_option("--clock-start", serve_args.clock_start, "Manual or scaled clock start, RFC 3339, e.g. 2026-08-18T06:00:00+08:00");
+  serve_cmd->add_option("--speed", serve_args.speed, "Scaled clock: virtual seconds per real second (replays at N x)");
   serve_cmd->add_option("--log-level", serve_args.log_level, "trace, debug, info, warn, error");
 
   std::string token_config, token_secret, token_shop, token_person, token_role;
@@ -247,6 +253,7 @@ int main(int argc, char** argv) {
   gen_cmd->add_option("--day", gen.options.day, "Shop-local day, YYYY-MM-DD");
   gen_cmd->add_option("--staffing", gen.options.staffing, "Agents relative to the load-sized plan (1.0)");
   gen_cmd->add_option("--hour", gen.options.only_hour, "Put every chat in this one local hour (0-23): a peak hour");
+  gen_cmd->add_option("--minutes", gen.options.minutes, "With --hour: only its first N minutes (5-60), staffed for that rate");
 
   app::SimulateArgs sim;
   auto* sim_cmd = app.add_subcommand("simulate", "Play a trace through the routing core on virtual time against a staffing plan");

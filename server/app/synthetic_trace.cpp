@@ -93,7 +93,10 @@ SyntheticDay generate_day(const SyntheticOptions& o) {
   }
   // Hours of the local day, 07:00 .. 26:00 (02:00 next day): index h means midnight + h hours.
   std::vector<int> hours;
-  for (int h = 7; h < 26; ++h) hours.push_back(h);
+  if (o.only_hour >= 0) hours.push_back(o.only_hour < 7 ? o.only_hour + 24 : o.only_hour);
+  else
+    for (int h = 7; h < 26; ++h) hours.push_back(h);
+  const int minutes = o.only_hour >= 0 ? std::clamp(o.minutes, 5, 60) : 60;
   std::vector<double> hour_weight;
   for (int h : hours) hour_weight.push_back(curve[static_cast<std::size_t>(h % 24)]);
   std::vector<double> shop_weight;
@@ -115,7 +118,8 @@ SyntheticDay generate_day(const SyntheticOptions& o) {
     std::vector<std::uint32_t> need;
     std::uint32_t most = 1;
     for (std::size_t i = 0; i < hours.size(); ++i) {
-      const double per_hour = static_cast<double>(o.sessions) * (shop_weight[s] / shop_total) * (hour_weight[i] / hour_total);
+      const double per_hour = static_cast<double>(o.sessions) * (shop_weight[s] / shop_total) * (hour_weight[i] / hour_total) *
+                              (60.0 / minutes);
       const double load = per_hour * handle_s / 3600.0;
       std::uint32_t n = per_hour > 0 ? static_cast<std::uint32_t>(std::ceil(o.staffing * (load * 1.25 + 1) / window)) : 0;
       if (per_hour > 0) n = std::max<std::uint32_t>(n, 1);
@@ -148,11 +152,14 @@ SyntheticDay generate_day(const SyntheticOptions& o) {
         out.trace.records.push_back(std::move(r));
       }
     }
+    // Everyone off after the last chats have ended: 03:00, or half an hour after a short peak.
+    const TimeMs shifts_end = o.only_hour >= 0 ? midnight + hours.front() * core::ms_per_hour + (minutes + 30) * core::ms_per_minute
+                                               : midnight + 27 * core::ms_per_hour;
     for (std::uint32_t a = 0; a < most; ++a) {
       if (state[a] == v1::AGENT_STATUS_OFFLINE) continue;
       v1::TraceRecord r;
       auto* st = r.mutable_agent_status();
-      st->set_at_ms(midnight + 27 * core::ms_per_hour + a);
+      st->set_at_ms(shifts_end + a);
       st->set_shop_id(c.id);
       st->set_agent_id(c.agents[a].id);
       st->set_status(v1::AGENT_STATUS_OFFLINE);
@@ -168,7 +175,7 @@ SyntheticDay generate_day(const SyntheticOptions& o) {
     const std::size_t s = g.pick(shop_weight);
     const std::size_t hi = g.pick(hour_weight);
     // Clear of the hour edges and of the close at 02:00 by a minute.
-    const TimeMs at = midnight + hours[hi] * core::ms_per_hour + g.ms(60, 3540);
+    const TimeMs at = midnight + hours[hi] * core::ms_per_hour + g.ms(60, minutes * 60.0 - 60);
     const auto& shop = out.shops[s];
     v1::TraceRecord r;
     auto* a = r.mutable_arrival();
@@ -198,7 +205,8 @@ SyntheticDay generate_day(const SyntheticOptions& o) {
     if (g.chance(0.25)) {
       v1::TraceRecord orec;
       auto* ord = orec.mutable_order();
-      ord->set_at_ms(at + g.ms(600, 5 * 3600));
+      // Within the peak when only a peak is traced, so the replay need not wait hours for it.
+      ord->set_at_ms(at + (o.only_hour >= 0 ? g.ms(120, 1800) : g.ms(600, 5 * 3600)));
       auto* order = ord->mutable_order();
       order->set_order_id("o" + std::to_string(o.seed) + "-" + std::to_string(++order_n));
       order->set_shop_id(shop.id);
@@ -252,11 +260,13 @@ SyntheticDay generate_day(const SyntheticOptions& o) {
   h.set_day(o.day);
   std::ostringstream src;
   src << "synthetic seed=" << o.seed << " shops=" << o.shops << " sessions=" << o.sessions << " staffing=" << o.staffing;
-  if (o.only_hour >= 0) src << " hour=" << o.only_hour;
+  if (o.only_hour >= 0) src << " hour=" << o.only_hour << " minutes=" << minutes;
   h.set_source(src.str());
   for (const auto& s : out.shops) h.add_shop_ids(s.id);
-  h.set_start_ms(midnight);
-  h.set_end_ms(midnight + 28 * core::ms_per_hour);  // 04:00 next day: every chat and rating window closed
+  // From the first shift to when every chat, rating window and left message has played out.
+  h.set_start_ms(o.only_hour >= 0 ? midnight + hours.front() * core::ms_per_hour : midnight);
+  h.set_end_ms(o.only_hour >= 0 ? midnight + hours.front() * core::ms_per_hour + (minutes + 45) * core::ms_per_minute
+                                : midnight + 28 * core::ms_per_hour);
   out.trace.figures = simulate_in_parallel(out.shops, out.trace).figures;
   out.config_toml = shops_to_toml(out.shops, "synthetic-trace-secret-" + std::to_string(o.seed));
   return out;

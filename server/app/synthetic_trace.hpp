@@ -19,7 +19,8 @@ struct SyntheticOptions {
   std::string day = "2026-08-18";
   int utc_offset_minutes = 8 * 60;
   double staffing = 1.0;            // agents relative to the load-sized plan
-  int only_hour = -1;               // 0..23: every arrival in this one local hour
+  int only_hour = -1;               // 0..23: every arrival in this one local hour...
+  int minutes = 60;                 // ...within its first this many minutes (a short peak)
 };
 
 struct SyntheticDay {

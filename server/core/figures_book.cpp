@@ -92,7 +92,8 @@ void FiguresBook::breach(const Origin& o, const std::string& agent) {
 }
 
 void FiguresBook::session_valid(const Origin& o, const std::string& agent, const std::string& member) {
-  each(o, agent, [](Tally& t) { ++t.valid; });
+  // Per agent, a valid session counts at its close, for the agent its rating goes to.
+  each(o, "", [](Tally& t) { ++t.valid; });
   add(o.skill, Counter::sessions_valid);
   DayTally& d = day_of(o.day);
   const std::uint32_t m = member_index(member);
@@ -101,6 +102,10 @@ void FiguresBook::session_valid(const Origin& o, const std::string& agent, const
   d.skills[o.skill].inquiring.insert(m);
   if (!agent.empty()) d.agents[agent].inquiring.insert(m);
   if (config_.find_skill(o.skill) != nullptr) d.categories[o.skill].inquiring.insert(m);
+}
+
+void FiguresBook::agent_session_valid(const Origin& o, const std::string& agent) {
+  if (!agent.empty()) ++day_of(o.day).agents[agent].valid;
 }
 
 void FiguresBook::rating_final(const Origin& o, const std::string& agent, int score) {

@@ -55,6 +55,8 @@ class FiguresBook {
   void session_judged(const Origin& o, const std::string& agent, bool responded);
   void breach(const Origin& o, const std::string& agent);
   void session_valid(const Origin& o, const std::string& agent, const std::string& member);
+  // A valid session closed with `agent` on its last leg: the per-agent rating rate's denominator.
+  void agent_session_valid(const Origin& o, const std::string& agent);
   void rating_final(const Origin& o, const std::string& agent, int score);
   void message_left(TimeMs at);
   void message_replied(TimeMs left_at);

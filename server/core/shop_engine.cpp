@@ -828,6 +828,7 @@ void ShopEngine::close_session(TimeMs now, Session& s, v1::CloseReason reason, O
     stop_clock(s);
   }
   book_.session_judged(s.origin, agent, responded);
+  if (s.valid) book_.agent_session_valid(s.origin, agent);
   {
     auto& e = event(out, now, v1::EVENT_KIND_SESSION_CLOSED, &s.origin);
     e.set_session_id(external_id('s', s.id));

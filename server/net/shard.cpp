@@ -183,7 +183,7 @@ void Shard::arm() {
   if (!due || (armed_ && *due >= armed_due_)) return;
   armed_ = true;
   armed_due_ = *due;
-  timer_.expires_after(std::chrono::milliseconds(std::max<core::TimeMs>(0, *due - clock_.now())));
+  timer_.expires_after(clock_.real_delay(std::max<core::TimeMs>(0, *due - clock_.now())));
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted) return;
     armed_ = false;

@@ -226,3 +226,31 @@ TEST_CASE("per-skill, per-hour and per-agent tables add up to the shop figure", 
   CHECK(fig.hours(10).figures().connection_rate().numerator() == 2);
   CHECK(fig.hours(11).figures().connection_rate().numerator() == 1);
 }
+
+TEST_CASE("per agent, a valid session and its rating both belong to the agent of the last leg", "[figures]") {
+  // Found by a synthetic peak: valid on a1's leg, transferred, rated on a2's: a2's rating rate
+  // read 1 rating over 0 valid sessions.
+  Harness h;
+  h.agent_online("a1");
+  h.arrive("m1");
+  const std::string sid = h.session_of("m1");
+  REQUIRE(h.agent_say("a1", sid).has_ack());  // valid on a1's leg
+  h.agent_online("a2");
+  REQUIRE(h.transfer(h.agent("a1"), sid, "a2", "").has_ack());
+  h.agent_say("a2", sid);
+  h.close(h.agent("a2"), sid);
+  h.rate("m1", sid, 5);
+  h.advance(31 * ms_per_minute);
+  const auto fig = h.figures_today();
+  CHECK(fig.figures().rating_rate().numerator() == 1);
+  CHECK(fig.figures().rating_rate().denominator() == 1);
+  for (const auto& a : fig.agents()) {
+    INFO(a.agent_id());
+    CHECK(a.figures().rating_rate().numerator() <= a.figures().rating_rate().denominator());
+    if (a.agent_id() == "a2") {
+      CHECK(a.figures().rating_rate().numerator() == 1);
+      CHECK(a.figures().rating_rate().denominator() == 1);
+    }
+    if (a.agent_id() == "a1") CHECK(a.figures().rating_rate().denominator() == 0);
+  }
+}

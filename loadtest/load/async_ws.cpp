@@ -1,0 +1,104 @@
+#include "async_ws.hpp"
+
+#include <google/protobuf/util/json_util.h>
+
+namespace sb::load {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = boost::asio::ip::tcp;
+namespace v1 = switchboard::v1;
+
+AsyncWs::AsyncWs(boost::asio::io_context& ioc, OnMessage on_message, OnEnd on_end)
+    : ws_(ioc), on_message_(std::move(on_message)), on_end_(std::move(on_end)) {}
+
+void AsyncWs::open(const tcp::endpoint& server, const std::string& source) {
+  auto& sock = beast::get_lowest_layer(ws_).socket();
+  beast::error_code ec;
+  sock.open(tcp::v4(), ec);
+  if (ec) return fail("socket: " + ec.message());
+  if (!source.empty()) {
+    sock.bind(tcp::endpoint(boost::asio::ip::make_address(source), 0), ec);
+    if (ec) return fail("bind " + source + ": " + ec.message());
+  }
+  sock.set_option(tcp::no_delay(true), ec);
+  beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(10));
+  beast::get_lowest_layer(ws_).async_connect(server, beast::bind_front_handler(&AsyncWs::on_connect, shared_from_this()));
+}
+
+void AsyncWs::on_connect(beast::error_code ec) {
+  if (ec) return fail("connect: " + ec.message());
+  ws_.async_handshake("127.0.0.1", "/ws", beast::bind_front_handler(&AsyncWs::on_handshake, shared_from_this()));
+}
+
+void AsyncWs::on_handshake(beast::error_code ec) {
+  if (ec) return fail("handshake: " + ec.message());
+  beast::get_lowest_layer(ws_).expires_never();
+  ws_.text(true);
+  open_ = true;
+  do_read();
+  if (!out_.empty()) do_write();
+}
+
+void AsyncWs::do_read() {
+  ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    if (ec) {
+      if (self->closing_ && (ec == websocket::error::closed || ec == boost::asio::error::operation_aborted)) {
+        if (!self->ended_) {
+          self->ended_ = true;
+          self->on_end_({});
+        }
+        return;
+      }
+      return self->fail("read: " + ec.message());
+    }
+    v1::ServerMessage m;
+    const auto data = self->buffer_.cdata();
+    const std::string_view text(static_cast<const char*>(data.data()), data.size());
+    google::protobuf::util::JsonParseOptions opts;
+    opts.ignore_unknown_fields = true;  // a newer server may say more
+    if (google::protobuf::util::JsonStringToMessage(std::string(text), &m, opts).ok()) self->on_message_(m);
+    self->buffer_.consume(self->buffer_.size());
+    self->do_read();
+  });
+}
+
+void AsyncWs::send(const v1::ClientMessage& msg) {
+  if (closing_ || ended_) return;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(msg, &json).ok()) return fail("cannot encode a message");
+  out_.push_back(std::move(json));
+  if (open_ && !writing_) do_write();
+}
+
+void AsyncWs::do_write() {
+  if (out_.empty()) {
+    writing_ = false;
+    if (closing_ && open_) {
+      ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](beast::error_code) {});
+    }
+    return;
+  }
+  writing_ = true;
+  ws_.async_write(boost::asio::buffer(out_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    if (ec) return self->fail("write: " + ec.message());
+    self->out_.pop_front();
+    self->do_write();
+  });
+}
+
+void AsyncWs::close() {
+  if (closing_ || ended_) return;
+  closing_ = true;
+  if (open_ && !writing_) do_write();
+}
+
+void AsyncWs::fail(const std::string& why) {
+  if (ended_) return;
+  ended_ = true;
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).socket().close(ignored);
+  on_end_(why);
+}
+
+}  // namespace sb::load

@@ -1,0 +1,34 @@
+// switchboard-load: plays customers and agents over real WebSocket connections against a
+// running server. `replay` plays a trace at N x real time (docs/trace.md).
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+
+#include "replay.hpp"
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  CLI::App app("switchboard-load: customers and agents over real WebSocket connections");
+  app.require_subcommand(1);
+  sb::load::ReplayOptions r;
+  std::string connect = "127.0.0.1:8080";
+  auto* replay = app.add_subcommand("replay", "Replay a trace against a server running --clock scaled at the same speed");
+  replay->add_option("trace", r.trace, "Trace file (.jsonl or .pb)")->required();
+  replay->add_option("--config", r.config, "The server's config file (token secret, shops)")->required();
+  replay->add_option("--connect", connect, "HOST:PORT of the server");
+  replay->add_option("--speed", r.speed, "Times real time; the server must run --clock scaled --speed N");
+  replay->add_option("--sources", r.sources, "Spread customers over 127.0.0.1..127.0.0.N");
+  replay->add_flag("--expect-same", r.expect_same, "Exit 1 unless the server's figures equal the trace's own");
+  bool quiet = false;
+  replay->add_flag("--quiet", quiet, "No progress bar");
+  CLI11_PARSE(app, argc, argv);
+  r.progress = !quiet;
+  const auto colon = connect.rfind(':');
+  if (colon == std::string::npos) {
+    std::fprintf(stderr, "switchboard-load: --connect must be HOST:PORT, got \"%s\"\n", connect.c_str());
+    return 2;
+  }
+  r.host = connect.substr(0, colon);
+  r.port = static_cast<unsigned short>(std::atoi(connect.c_str() + colon + 1));
+  return sb::load::replay(r);
+}

@@ -1,0 +1,564 @@
+#include "replay.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <google/protobuf/util/message_differencer.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <sstream>
+#include <unordered_map>
+
+#include <unistd.h>
+
+#include "app/config.hpp"
+#include "app/trace_io.hpp"
+#include "core/proto_time.hpp"
+#include "async_ws.hpp"
+#include "net/codec.hpp"
+#include "net/token.hpp"
+#include "net/ws_client.hpp"
+
+namespace sb::load {
+
+namespace asio = boost::asio;
+namespace v1 = switchboard::v1;
+using Steady = std::chrono::steady_clock;
+using core::TimeMs;
+
+namespace {
+
+// Blocking HTTP calls (orders) off the event loop, in order.
+class HttpWorker {
+ public:
+  HttpWorker(std::string host, unsigned short port) : host_(std::move(host)), port_(port), thread_([this] { run(); }) {}
+  ~HttpWorker() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void post(std::string target, std::string body, std::string bearer) {
+    {
+      std::lock_guard lock(mu_);
+      jobs_.push_back({std::move(target), std::move(body), std::move(bearer)});
+    }
+    cv_.notify_one();
+  }
+  int failures() const { return failures_; }
+  std::size_t pending() {
+    std::lock_guard lock(mu_);
+    return jobs_.size() + (busy_ ? 1 : 0);
+  }
+
+ private:
+  struct Job {
+    std::string target, body, bearer;
+  };
+  void run() {
+    for (;;) {
+      Job j;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return done_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        j = std::move(jobs_.front());
+        jobs_.pop_front();
+        busy_ = true;
+      }
+      const auto r = net::http_call(host_, port_, "POST", j.target, j.body, j.bearer);
+      if (r.status != 200) {
+        ++failures_;
+        std::fprintf(stderr, "order refused: %d %s\n", r.status, r.body.c_str());
+      }
+      std::lock_guard lock(mu_);
+      busy_ = false;
+    }
+  }
+  std::string host_;
+  unsigned short port_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;
+  bool done_ = false, busy_ = false;
+  std::atomic<int> failures_{0};
+  std::thread thread_;
+};
+
+struct Chat {
+  const v1::TraceArrival* arrival = nullptr;
+  std::shared_ptr<AsyncWs> ws;
+  std::string session, agent;
+  std::uint32_t legs_started = 0;
+  bool assigned = false, closed = false, gone = false;
+};
+
+std::string key(const std::string& shop, const std::string& person) { return shop + '\x1f' + person; }
+
+class Replayer {
+ public:
+  Replayer(const ReplayOptions& o, core::Trace trace, app::AppConfig cfg)
+      : o_(o), trace_(std::move(trace)), cfg_(std::move(cfg)), http_(o.host, o.port),
+        server_(asio::ip::make_address(o.host), o.port) {}
+
+  int run() {
+    if (!sync_clock()) return 2;
+    for (const auto& s : cfg_.shops) shops_.insert({s.id, true});
+    next_record_ = 0;
+    started_ = Steady::now();
+    schedule_records();
+    progress();
+    ioc_.run();
+    return finish();
+  }
+
+ private:
+  Steady::time_point real_at(TimeMs v) const {
+    return probe_real_ + std::chrono::microseconds(static_cast<std::int64_t>((v - probe_virtual_) * 1000.0 / o_.speed));
+  }
+
+  TimeMs ping_server() {
+    net::WsClient c;
+    if (auto e = c.connect(o_.host, o_.port); !e.empty()) {
+      std::fprintf(stderr, "switchboard-load: cannot connect to %s:%u: %s\n", o_.host.c_str(), o_.port, e.c_str());
+      return -1;
+    }
+    c.send_text(R"({"requestId":"p","ping":{}})");
+    const auto reply = c.recv(std::chrono::seconds(5));
+    v1::ServerMessage m;
+    std::string err;
+    if (!reply || !net::from_json(*reply, m, err) || !m.has_pong()) return -1;
+    return core::time_of(m.pong().server_time());
+  }
+
+  // Maps trace time to real time from the server's own clock, and checks its speed.
+  bool sync_clock() {
+    const auto r0 = Steady::now();
+    const TimeMs v0 = ping_server();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const auto r1 = Steady::now();
+    const TimeMs v1 = ping_server();
+    if (v0 < 0 || v1 < 0) {
+      std::fprintf(stderr, "switchboard-load: the server at %s:%u did not answer a ping\n", o_.host.c_str(), o_.port);
+      return false;
+    }
+    const double real_ms = std::chrono::duration<double, std::milli>(r1 - r0).count();
+    const double speed = static_cast<double>(v1 - v0) / real_ms;
+    if (speed < o_.speed * 0.8 || speed > o_.speed * 1.2) {
+      std::fprintf(stderr, "switchboard-load: the server's clock runs at %.1fx, not %.0fx: start it with --clock scaled --speed %.0f\n",
+                   speed, o_.speed, o_.speed);
+      return false;
+    }
+    probe_real_ = r1;
+    probe_virtual_ = v1;
+    TimeMs first = trace_.header.end_ms();
+    for (const auto& r : trace_.records) first = std::min(first, at_of(r));
+    const TimeMs lead = static_cast<TimeMs>(2000 * o_.speed);  // two real seconds to get going
+    if (first < v1 + lead || first > v1 + lead + static_cast<TimeMs>(60'000 * o_.speed)) {
+      std::fprintf(stderr,
+                   "switchboard-load: the server's clock is at %s but the trace starts at %s: start the server with "
+                   "--clock scaled --speed %.0f --clock-start %s\n",
+                   core::format_rfc3339_utc(v1).c_str(), core::format_rfc3339_utc(first).c_str(), o_.speed,
+                   core::format_rfc3339_utc(first - static_cast<TimeMs>(5000 * o_.speed)).c_str());
+      return false;
+    }
+    return true;
+  }
+
+  static TimeMs at_of(const v1::TraceRecord& r) {
+    switch (r.body_case()) {
+      case v1::TraceRecord::kAgentStatus: return r.agent_status().at_ms();
+      case v1::TraceRecord::kArrival: return r.arrival().at_ms();
+      case v1::TraceRecord::kOrder: return r.order().at_ms();
+      case v1::TraceRecord::kLeftReply: return r.left_reply().at_ms();
+      default: return 0;
+    }
+  }
+
+  // One timer walks the records in time order.
+  void schedule_records() {
+    if (next_record_ >= trace_.records.size()) {
+      maybe_done();
+      return;
+    }
+    record_timer_.expires_at(real_at(at_of(trace_.records[next_record_])));
+    record_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      const auto now = Steady::now();
+      while (next_record_ < trace_.records.size() && real_at(at_of(trace_.records[next_record_])) <= now)
+        play(trace_.records[next_record_++]);
+      schedule_records();
+    });
+  }
+
+  template <typename F>
+  void after(TimeMs virtual_ms, F&& f) {
+    auto t = std::make_shared<asio::steady_timer>(ioc_);
+    t->expires_after(std::chrono::microseconds(static_cast<std::int64_t>(virtual_ms * 1000.0 / o_.speed)));
+    t->async_wait([t, f = std::forward<F>(f)](boost::system::error_code ec) {
+      if (!ec) f();
+    });
+  }
+
+  std::shared_ptr<AsyncWs> agent_conn(const std::string& shop, const std::string& agent) {
+    auto& conn = agents_[key(shop, agent)];
+    if (conn) return conn;
+    conn = std::make_shared<AsyncWs>(
+        ioc_, [](const v1::ServerMessage&) {},
+        [this, shop, agent](const std::string& why) {
+          if (!why.empty()) note_error("agent " + agent + ": " + why);
+        });
+    conn->open(server_);
+    v1::ClientMessage hello;
+    hello.mutable_hello()->set_role(v1::ROLE_AGENT);
+    hello.mutable_hello()->set_shop_id(shop);
+    hello.mutable_hello()->set_token(net::issue_token(cfg_.server.token_secret, {shop, agent, "agent", net::unix_now_s() + 86'400}));
+    conn->send(hello);
+    return conn;
+  }
+
+  void play(const v1::TraceRecord& r) {
+    switch (r.body_case()) {
+      case v1::TraceRecord::kAgentStatus: {
+        const auto& s = r.agent_status();
+        if (!shops_.count(s.shop_id())) return;
+        ++shift_changes_[s.shop_id()];
+        v1::ClientMessage m;
+        m.mutable_set_agent_status()->set_status(s.status());
+        agent_conn(s.shop_id(), s.agent_id())->send(m);
+        return;
+      }
+      case v1::TraceRecord::kArrival: arrive(r.arrival()); return;
+      case v1::TraceRecord::kOrder: {
+        const auto& o = r.order().order();
+        http_.post("/api/v1/orders", net::to_json(o),
+                   net::issue_token(cfg_.server.token_secret, {o.shop_id(), "replay", "orders", net::unix_now_s() + 86'400}));
+        ++orders_;
+        return;
+      }
+      case v1::TraceRecord::kLeftReply: {
+        const auto& l = r.left_reply();
+        auto it = left_ids_.find(key(l.shop_id(), l.member_id()));
+        if (it == left_ids_.end()) return;
+        v1::ClientMessage m;
+        m.mutable_reply_left_message()->set_message_id(it->second);
+        m.mutable_reply_left_message()->set_text(l.text().empty() ? "replied" : l.text());
+        agent_conn(l.shop_id(), l.agent_id())->send(m);
+        left_ids_.erase(it);
+        return;
+      }
+      default: return;
+    }
+  }
+
+  void arrive(const v1::TraceArrival& a) {
+    if (!shops_.count(a.shop_id())) return;
+    const auto idx = static_cast<std::uint32_t>(chats_.size());
+    chats_.push_back(Chat{&a, nullptr, {}, {}, 0, false, false, false});
+    ++open_customers_;
+    ++arrivals_;
+    auto ws = std::make_shared<AsyncWs>(
+        ioc_, [this, idx](const v1::ServerMessage& m) { on_customer_message(idx, m); },
+        [this, idx](const std::string& why) {
+          if (!why.empty()) note_error("customer " + chats_[idx].arrival->member_id() + ": " + why);
+          depart(idx, false);
+        });
+    chats_[idx].ws = ws;
+    const int src = o_.sources > 1 ? 1 + static_cast<int>(idx % static_cast<std::uint32_t>(o_.sources)) : 0;
+    ws->open(server_, src > 0 ? "127.0.0." + std::to_string(src) : std::string());
+    v1::ClientMessage hello;
+    hello.mutable_hello()->set_role(v1::ROLE_CUSTOMER);
+    hello.mutable_hello()->set_shop_id(a.shop_id());
+    hello.mutable_hello()->set_member_id(a.member_id());
+    ws->send(hello);
+    v1::ClientMessage enter;
+    enter.mutable_enter()->set_skill(a.skill());
+    enter.mutable_enter()->set_tier(a.tier());
+    ws->send(enter);
+    v1::ClientMessage first;
+    first.mutable_send_text()->set_text(a.text().empty() ? "hello" : a.text());
+    ws->send(first);
+    if (a.patience_ms() > 0)
+      after(a.patience_ms(), [this, idx] {
+        Chat& c = chats_[idx];
+        if (c.assigned || c.gone) return;
+        v1::ClientMessage cancel;
+        cancel.mutable_cancel();
+        c.ws->send(cancel);
+        depart(idx, true);
+      });
+  }
+
+  void on_customer_message(std::uint32_t idx, const v1::ServerMessage& m) {
+    Chat& c = chats_[idx];
+    ++messages_in_;
+    if (c.gone) return;
+    switch (m.body_case()) {
+      case v1::ServerMessage::kAssigned: {
+        c.assigned = true;
+        c.session = m.assigned().session_id();
+        c.agent = m.assigned().agent_id();
+        const std::uint32_t leg = c.legs_started++;
+        if (leg < static_cast<std::uint32_t>(c.arrival->legs_size())) {
+          const auto& steps = c.arrival->legs(static_cast<int>(leg)).steps();
+          for (int s = 0; s < steps.size(); ++s)
+            after(steps[s].after_ms(), [this, idx, leg, s] { step(idx, leg, s); });
+        } else {
+          after(20'000, [this, idx, leg] { unscripted(idx, leg, false); });
+          after(120'000, [this, idx, leg] { unscripted(idx, leg, true); });
+        }
+        return;
+      }
+      case v1::ServerMessage::kTransferred: c.agent.clear(); return;
+      case v1::ServerMessage::kSessionClosed:
+        if (m.session_closed().session_id() != c.session || c.closed) return;
+        c.closed = true;
+        c.agent.clear();
+        if (c.arrival->rating() > 0) {
+          after(std::max<std::int64_t>(1, c.arrival->rating_after_ms()), [this, idx] {
+            Chat& cc = chats_[idx];
+            if (cc.gone) return;
+            v1::ClientMessage rate;
+            rate.mutable_rate()->set_session_id(cc.session);
+            rate.mutable_rate()->set_score(cc.arrival->rating());
+            cc.ws->send(rate);
+            depart(idx, true);
+          });
+        } else {
+          depart(idx, true);
+        }
+        return;
+      case v1::ServerMessage::kUnavailable:
+        if (!c.arrival->left_message().empty()) {
+          v1::ClientMessage lm;
+          lm.set_request_id("lm");
+          lm.mutable_leave_message()->set_text(c.arrival->left_message());
+          c.ws->send(lm);
+        } else {
+          depart(idx, true);
+        }
+        return;
+      case v1::ServerMessage::kAck:
+        if (m.request_id() == "lm") {
+          left_ids_[key(c.arrival->shop_id(), c.arrival->member_id())] = m.ack().id();
+          depart(idx, true);
+        }
+        return;
+      case v1::ServerMessage::kError:
+        note_error("customer " + c.arrival->member_id() + ": " + m.error().message());
+        return;
+      default: return;
+    }
+  }
+
+  void step(std::uint32_t idx, std::uint32_t leg, int s) {
+    Chat& c = chats_[idx];
+    if (c.gone || c.closed || c.legs_started != leg + 1 || c.agent.empty()) {
+      ++steps_skipped_;
+      return;
+    }
+    const auto& st = c.arrival->legs(static_cast<int>(leg)).steps(s);
+    v1::ClientMessage m;
+    auto agent = [&] { return agent_conn(c.arrival->shop_id(), c.agent); };
+    switch (st.kind()) {
+      case v1::TraceStep::KIND_AGENT_TEXT:
+        m.mutable_send_text()->set_session_id(c.session);
+        m.mutable_send_text()->set_text(st.text().empty() ? "..." : st.text());
+        agent()->send(m);
+        break;
+      case v1::TraceStep::KIND_CUSTOMER_TEXT:
+        m.mutable_send_text()->set_text(st.text().empty() ? "..." : st.text());
+        c.ws->send(m);
+        break;
+      case v1::TraceStep::KIND_TRANSFER:
+        m.mutable_transfer()->set_session_id(c.session);
+        m.mutable_transfer()->set_to_skill(st.to_skill());
+        agent()->send(m);
+        break;
+      case v1::TraceStep::KIND_AGENT_CLOSE:
+        m.mutable_close_session()->set_session_id(c.session);
+        agent()->send(m);
+        break;
+      case v1::TraceStep::KIND_CUSTOMER_CLOSE:
+        m.mutable_close_session()->set_session_id(c.session);
+        c.ws->send(m);
+        break;
+      default: break;
+    }
+    ++messages_out_;
+  }
+
+  void unscripted(std::uint32_t idx, std::uint32_t leg, bool close) {
+    Chat& c = chats_[idx];
+    if (c.gone || c.closed || c.legs_started != leg + 1 || c.agent.empty()) return;
+    v1::ClientMessage m;
+    if (close) m.mutable_close_session()->set_session_id(c.session);
+    else {
+      m.mutable_send_text()->set_session_id(c.session);
+      m.mutable_send_text()->set_text("...");
+    }
+    agent_conn(c.arrival->shop_id(), c.agent)->send(m);
+  }
+
+  void depart(std::uint32_t idx, bool goodbye) {
+    Chat& c = chats_[idx];
+    if (c.gone) return;
+    c.gone = true;
+    --open_customers_;
+    if (goodbye) c.ws->close();
+    c.ws.reset();  // the connection keeps itself alive until it has closed
+    maybe_done();
+  }
+
+  void maybe_done() {
+    if (next_record_ < trace_.records.size() || open_customers_ > 0 || finishing_) return;
+    finishing_ = true;
+    // Let the server's timers play out to the end of the trace (rating windows, the last
+    // left-message replies), then stop.
+    auto t = std::make_shared<asio::steady_timer>(ioc_);
+    t->expires_at(std::max(Steady::now() + std::chrono::milliseconds(500), real_at(trace_.header.end_ms())));
+    t->async_wait([this, t](boost::system::error_code) {
+      for (auto& [k, a] : agents_) a->close();
+      progress_timer_.cancel();
+      record_timer_.cancel();
+      // Leftover timers of chats already gone (patience, unscripted replies) have nothing to do.
+      t->expires_after(std::chrono::milliseconds(300));
+      t->async_wait([this, t](boost::system::error_code) { ioc_.stop(); });
+    });
+  }
+
+  void note_error(const std::string& text) {
+    if (++errors_ <= 10) std::fprintf(stderr, "\nswitchboard-load: %s\n", text.c_str());
+  }
+
+  void progress() {
+    if (!o_.progress) return;
+    progress_timer_.expires_after(std::chrono::seconds(1));
+    progress_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      const double done = trace_.records.empty() ? 1 : static_cast<double>(next_record_) / static_cast<double>(trace_.records.size());
+      const int bar = static_cast<int>(done * 30);
+      const double secs = std::chrono::duration<double>(Steady::now() - started_).count();
+      // A bar redrawn in place on a terminal; a line every 10 s in a log.
+      if (tty_ || ++ticks_ % 10 == 0)
+        std::fprintf(stderr, "%s[%-30s] %3.0f%%  %6.0fs  customers %6zu open  %8.0f msg/s out  %8.0f msg/s in  errors %d%s",
+                     tty_ ? "\r" : "", std::string(static_cast<std::size_t>(bar), '#').c_str(), 100 * done, secs,
+                     open_customers_, static_cast<double>(messages_out_ - last_out_),
+                     static_cast<double>(messages_in_ - last_in_), errors_, tty_ ? " " : "\n");
+      last_out_ = messages_out_;
+      last_in_ = messages_in_;
+      progress();
+    });
+  }
+
+  int finish() {
+    while (http_.pending() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const double secs = std::chrono::duration<double>(Steady::now() - started_).count();
+    std::fprintf(stderr, "\n");
+    std::printf("replayed %s at %.0fx in %.1f s: %lu arrivals, %lu orders, %lu messages in, %lu scripted steps sent, %lu skipped, %d errors\n",
+                o_.trace.c_str(), o_.speed, secs, static_cast<unsigned long>(arrivals_), static_cast<unsigned long>(orders_),
+                static_cast<unsigned long>(messages_in_), static_cast<unsigned long>(messages_out_),
+                static_cast<unsigned long>(steps_skipped_), errors_ + http_.failures());
+    const std::string admin = net::issue_token(cfg_.server.token_secret, {"*", "replay", "admin", net::unix_now_s() + 3600});
+    bool all_same = !trace_.figures.empty();
+    for (const auto& own : trace_.figures) {
+      const auto r = net::http_call(o_.host, o_.port, "GET", "/api/v1/shops/" + own.shop_id() + "/figures?date=" + own.date(), {}, admin);
+      v1::ShopFigures live;
+      std::string err;
+      if (r.status != 200 || !net::from_json(r.body, live, err)) {
+        std::printf("%s: figures not available: %d %s\n", own.shop_id().c_str(), r.status, r.body.c_str());
+        all_same = false;
+        continue;
+      }
+      // Equal means every count and ratio of the shop, its hours, skills and categories. Not
+      // compared: which of several idle agents took a chat (it follows sub-second order, which
+      // a network shifts) and online time to the second (each shift change may land up to
+      // jitter x speed late); both are reported.
+      v1::ShopFigures a = live, b = own;
+      a.clear_agents();
+      b.clear_agents();
+      const long online_diff = static_cast<long>(a.figures().online_duration_s()) - static_cast<long>(b.figures().online_duration_s());
+      const long online_tolerance = static_cast<long>(shift_changes_[own.shop_id()]);
+      a.mutable_figures()->set_online_duration_s(0);
+      b.mutable_figures()->set_online_duration_s(0);
+      google::protobuf::util::MessageDifferencer diff;
+      std::string report;
+      diff.ReportDifferencesToString(&report);
+      const bool same = diff.Compare(a, b) && std::labs(online_diff) <= online_tolerance;
+      const bool agents_same = google::protobuf::util::MessageDifferencer::Equals(live, own);
+      all_same = all_same && same;
+      auto line = [](const char* who, const v1::FigureSet& f) {
+        std::printf("  %-6s connection %u/%u  45-s %u/%u  breaches %u  rating %u/%u  satisfied %u/%u  replied %u/%u  conversion %u/%u\n",
+                    who, f.connection_rate().numerator(), f.connection_rate().denominator(), f.response_45s_rate().numerator(),
+                    f.response_45s_rate().denominator(), f.first_response_breaches(), f.rating_rate().numerator(),
+                    f.rating_rate().denominator(), f.satisfaction().numerator(), f.satisfaction().denominator(),
+                    f.message_reply_rate().numerator(), f.message_reply_rate().denominator(),
+                    f.inquiry_conversion_rate().numerator(), f.inquiry_conversion_rate().denominator());
+      };
+      std::printf("%s %s: %s; online %+ld s (tolerance %ld s); per-agent split %s\n", own.shop_id().c_str(),
+                  own.date().c_str(), same ? "the same as the trace's own" : "DIFFERS", online_diff, online_tolerance,
+                  agents_same ? "the same" : "differs (not compared)");
+      line("live", live.figures());
+      if (!same) {
+        line("trace", own.figures());
+        std::printf("  where (live vs trace):\n");
+        std::istringstream lines(report);
+        std::string l;
+        for (int n = 0; n < 12 && std::getline(lines, l); ++n) std::printf("    %s\n", l.c_str());
+      }
+    }
+    if (o_.expect_same && !all_same) return 1;
+    return 0;
+  }
+
+  const ReplayOptions& o_;
+  core::Trace trace_;
+  app::AppConfig cfg_;
+  HttpWorker http_;
+  asio::io_context ioc_{1};
+  asio::ip::tcp::endpoint server_;
+  asio::steady_timer record_timer_{ioc_};
+  asio::steady_timer progress_timer_{ioc_};
+  Steady::time_point probe_real_, started_;
+  TimeMs probe_virtual_ = 0;
+  std::map<std::string, bool> shops_;
+  std::map<std::string, std::size_t> shift_changes_;  // agent status records played, per shop
+  std::size_t next_record_ = 0;
+  std::vector<Chat> chats_;
+  std::unordered_map<std::string, std::shared_ptr<AsyncWs>> agents_;
+  std::unordered_map<std::string, std::string> left_ids_;
+  std::size_t open_customers_ = 0;
+  std::uint64_t arrivals_ = 0, orders_ = 0, messages_in_ = 0, messages_out_ = 0, steps_skipped_ = 0;
+  std::uint64_t last_in_ = 0, last_out_ = 0;
+  int errors_ = 0;
+  bool finishing_ = false;
+  bool tty_ = isatty(2) != 0;
+  std::uint64_t ticks_ = 0;
+};
+
+}  // namespace
+
+int replay(const ReplayOptions& o) {
+  core::Trace trace;
+  if (auto e = app::read_trace(o.trace, trace); !e.empty()) {
+    std::fprintf(stderr, "switchboard-load: %s\n", e.c_str());
+    return 2;
+  }
+  app::AppConfig cfg;
+  try {
+    cfg = app::load_config(o.config);
+  } catch (const app::ConfigError& e) {
+    std::fprintf(stderr, "switchboard-load: %s\n", e.what());
+    return 2;
+  }
+  Replayer r(o, std::move(trace), std::move(cfg));
+  return r.run();
+}
+
+}  // namespace sb::load
