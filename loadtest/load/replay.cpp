@@ -214,7 +214,8 @@ class Replayer {
         [this, shop, agent](const std::string& why) {
           if (!why.empty()) note_error("agent " + agent + ": " + why);
         });
-    conn->open(server_);
+    const int src = o_.sources > 1 ? 1 + static_cast<int>(agents_.size() % static_cast<std::size_t>(o_.sources)) : 0;
+    conn->open(server_, src > 0 ? "127.0.0." + std::to_string(src) : std::string());
     v1::ClientMessage hello;
     hello.mutable_hello()->set_role(v1::ROLE_AGENT);
     hello.mutable_hello()->set_shop_id(shop);
