@@ -268,6 +268,46 @@ int slow_handshakes(int connections, int handshake_timeout_ms, int samples) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+int idle_connections(int connections) {
+  ServerProcess server("[[shops]]\nid = \"bench\"\n[[shops.skills]]\nname = \"general\"\n", {},
+                       "connections_max = 19000\nconnections_per_address_max = 500\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const long rss_before = rss_kb(server.pid());
+  const std::string ready = "/tmp/sb-idle-ready-" + std::to_string(getpid());
+  std::remove(ready.c_str());
+  const int sources = (connections + 449) / 450;
+  std::vector<std::string> args{SWITCHBOARD_LOAD_BINARY, "idle", "--connect", "127.0.0.1:" + std::to_string(server.port()),
+                                "--shop", "bench", "--connections", std::to_string(connections), "--sources",
+                                std::to_string(sources), "--hold-s", "6", "--ready-file", ready};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
+    std::printf("cannot start %s\nRESULT idle-connections missed\n", argv[0]);
+    return 1;
+  }
+  const auto t0 = Clock::now();
+  while (access(ready.c_str(), F_OK) != 0 && Clock::now() - t0 < std::chrono::seconds(120))
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // settle
+  const double open = server.metric("switchboard_connections_open");
+  const long rss_open = rss_kb(server.pid());
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::remove(ready.c_str());
+  const double per_kb = open > 0 ? static_cast<double>(rss_open - rss_before) / open : 0;
+  std::printf("idle connections: %d asked, %.0f open on the server (from %d source addresses)\n", connections, open, sources);
+  std::printf("  server RSS %.1f MB with none, %.1f MB with them: %.2f KB per idle connection (user space)\n",
+              static_cast<double>(rss_before) / 1024, static_cast<double>(rss_open) / 1024, per_kb);
+  const bool ok = open >= connections && per_kb <= 4.0;
+  std::printf("  goal: %d held, <= 4 KB each\nRESULT idle-connections %s\n", connections, ok ? "met" : "missed");
+  std::printf("FIGURE idle-connections %.0f held, %.2f KB each (RSS %.1f -> %.1f MB)\n", open, per_kb,
+              static_cast<double>(rss_before) / 1024, static_cast<double>(rss_open) / 1024);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
 int metrics_scrape(int shops, int scrapes) {
   std::string toml;
   for (int s = 1; s <= shops; ++s) {
@@ -330,12 +370,16 @@ int main(int argc, char** argv) {
   sh->add_option("--connections", connections, "slow connections");
   sh->add_option("--handshake-timeout-ms", timeout_ms, "server handshake_timeout_ms");
   sh->add_option("--samples", samples, "real client connects per phase");
+  int idle_n = 18'000;
+  auto* ic = app.add_subcommand("idle-connections", "hold idle WebSocket connections and measure the server's memory");
+  ic->add_option("--connections", idle_n, "how many");
   int shops = 50, scrapes = 200;
   auto* ms = app.add_subcommand("metrics-scrape", "time /metrics with many shops");
   ms->add_option("--shops", shops, "shops configured");
   ms->add_option("--scrapes", scrapes, "requests timed");
   CLI11_PARSE(app, argc, argv);
   if (ms->parsed()) return metrics_scrape(shops, scrapes);
+  if (ic->parsed()) return idle_connections(idle_n);
   if (sa->parsed()) return slow_agent(pairs, phase_s, flood_messages, flood_bytes);
   return slow_handshakes(connections, timeout_ms, samples);
 }

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "idle.hpp"
 #include "replay.hpp"
 
 int main(int argc, char** argv) {
@@ -21,7 +22,26 @@ int main(int argc, char** argv) {
   replay->add_flag("--expect-same", r.expect_same, "Exit 1 unless the server's figures equal the trace's own");
   bool quiet = false;
   replay->add_flag("--quiet", quiet, "No progress bar");
+  sb::load::IdleOptions idle;
+  std::string idle_connect = "127.0.0.1:8080";
+  auto* idle_cmd = app.add_subcommand("idle", "Open many customer connections that say hello and stay idle");
+  idle_cmd->add_option("--connect", idle_connect, "HOST:PORT of the server");
+  idle_cmd->add_option("--shop", idle.shop, "Shop the customers say hello to")->required();
+  idle_cmd->add_option("--connections", idle.connections, "How many (one process holds at most ~19,000 here)");
+  idle_cmd->add_option("--sources", idle.sources, "Spread over 127.0.0.1..127.0.0.N");
+  idle_cmd->add_option("--hold-s", idle.hold_s, "Seconds to keep them once all are open");
+  idle_cmd->add_option("--ready-file", idle.ready_file, "Write this file once all are open");
   CLI11_PARSE(app, argc, argv);
+  if (idle_cmd->parsed()) {
+    const auto c = idle_connect.rfind(':');
+    if (c == std::string::npos) {
+      std::fprintf(stderr, "switchboard-load: --connect must be HOST:PORT, got \"%s\"\n", idle_connect.c_str());
+      return 2;
+    }
+    idle.host = idle_connect.substr(0, c);
+    idle.port = static_cast<unsigned short>(std::atoi(idle_connect.c_str() + c + 1));
+    return sb::load::idle(idle);
+  }
   r.progress = !quiet;
   const auto colon = connect.rfind(':');
   if (colon == std::string::npos) {

@@ -271,7 +271,7 @@ void WebsocketSession::close_with(websocket::close_code code, std::string reason
     return;
   }
   // The frame being written must outlive its write; everything behind it is dropped.
-  queue_.erase(writing_ && !queue_.empty() ? queue_.begin() + 1 : queue_.begin(), queue_.end());
+  queue_.erase(writing_ && !queue_.empty() ? std::next(queue_.begin()) : queue_.begin(), queue_.end());
   // Beast allows one close alongside an outstanding write.
   auto self = shared_from_this();
   ws_.async_close(websocket::close_reason(code, reason), [self](beast::error_code) {
