@@ -268,6 +268,79 @@ int slow_handshakes(int connections, int handshake_timeout_ms, int samples) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+// Runs a command, returns its stdout (stderr passes through).
+std::string run_capture(std::vector<std::string> args) {
+  int out_pipe[2];
+  if (pipe(out_pipe) != 0) return {};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
+  posix_spawn_file_actions_addclose(&fa, out_pipe[0]);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const bool started = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0;
+  posix_spawn_file_actions_destroy(&fa);
+  close(out_pipe[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while (started && (n = read(out_pipe[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  close(out_pipe[0]);
+  int status = 0;
+  if (started) waitpid(pid, &status, 0);
+  return out;
+}
+
+double rate_of(const std::string& out) {
+  const auto at = out.find("RATE ");
+  return at == std::string::npos ? 0 : std::atof(out.c_str() + at + 5);
+}
+
+int relay_throughput(int pairs, int seconds) {
+  // Baseline: the bare echo server, same client, same connections and window.
+  int echo_out[2];
+  if (pipe(echo_out) != 0) return 1;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, echo_out[1], 1);
+  posix_spawn_file_actions_addclose(&fa, echo_out[0]);
+  std::string echo_bin = SWITCHBOARD_ECHO_BINARY, two = "2";
+  char* echo_argv[] = {echo_bin.data(), two.data(), nullptr};
+  pid_t echo_pid = 0;
+  if (posix_spawn(&echo_pid, echo_argv[0], &fa, nullptr, echo_argv, environ) != 0) return 1;
+  posix_spawn_file_actions_destroy(&fa);
+  close(echo_out[1]);
+  std::string line;
+  char c;
+  while (read(echo_out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
+  close(echo_out[0]);
+  const std::string echo_port = line.substr(line.rfind(':') + 1);
+  const std::string load = SWITCHBOARD_LOAD_BINARY;
+  const double echo = rate_of(run_capture({load, "relay", "--echo", "--connect", "127.0.0.1:" + echo_port, "--pairs",
+                                           std::to_string(pairs), "--seconds", std::to_string(seconds)}));
+  kill(echo_pid, SIGTERM);
+  waitpid(echo_pid, nullptr, 0);
+
+  std::string shop = "[[shops]]\nid = \"relay\"\n[[shops.skills]]\nname = \"general\"\n";
+  for (int i = 1; i <= pairs; ++i) shop += "[[shops.agents]]\nid = \"r" + std::to_string(i) + "\"\nskills = [\"general\"]\nwindow = 1\n";
+  ServerProcess server(shop, {}, "messages_per_second_max = 100000\nthrottle_strikes_max = 100000\n");
+  const std::string config = "/tmp/sb-relay-" + std::to_string(getpid()) + ".toml";
+  std::ofstream(config) << "[auth]\ntoken_secret = \"" << test_secret << "\"\n" << shop;
+  const double sb = rate_of(run_capture({load, "relay", "--connect", "127.0.0.1:" + std::to_string(server.port()), "--config",
+                                         config, "--pairs", std::to_string(pairs), "--seconds", std::to_string(seconds)}));
+  std::remove(config.c_str());
+  const double ratio = echo > 0 ? sb / echo : 0;
+  std::printf("relay: %d pairs, 8 messages in flight each, 100-byte chat lines, JSON text frames\n", pairs);
+  std::printf("  %-36s %9.0f messages/s\n", "bare Beast echo server (baseline)", echo);
+  std::printf("  %-36s %9.0f messages/s  (%.2fx the echo server)\n", "Switchboard customer -> agent", sb, ratio);
+  std::printf("  goal: >= 0.8x\nRESULT relay %s\n", ratio >= 0.8 ? "met" : "missed");
+  std::printf("FIGURE relay %.0f msg/s vs echo %.0f msg/s: %.2fx\n", sb, echo, ratio);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
 int idle_connections(int connections) {
   ServerProcess server("[[shops]]\nid = \"bench\"\n[[shops.skills]]\nname = \"general\"\n", {},
                        "connections_max = 19000\nconnections_per_address_max = 500\n");
@@ -370,6 +443,10 @@ int main(int argc, char** argv) {
   sh->add_option("--connections", connections, "slow connections");
   sh->add_option("--handshake-timeout-ms", timeout_ms, "server handshake_timeout_ms");
   sh->add_option("--samples", samples, "real client connects per phase");
+  int relay_pairs = 50, relay_s = 8;
+  auto* rl = app.add_subcommand("relay", "customer -> agent messages/s against a bare Beast echo server");
+  rl->add_option("--pairs", relay_pairs, "pairs (echo: connections)");
+  rl->add_option("--seconds", relay_s, "seconds measured");
   int idle_n = 18'000;
   auto* ic = app.add_subcommand("idle-connections", "hold idle WebSocket connections and measure the server's memory");
   ic->add_option("--connections", idle_n, "how many");
@@ -380,6 +457,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (ms->parsed()) return metrics_scrape(shops, scrapes);
   if (ic->parsed()) return idle_connections(idle_n);
+  if (rl->parsed()) return relay_throughput(relay_pairs, relay_s);
   if (sa->parsed()) return slow_agent(pairs, phase_s, flood_messages, flood_bytes);
   return slow_handshakes(connections, timeout_ms, samples);
 }

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "idle.hpp"
+#include "relay.hpp"
 #include "replay.hpp"
 
 int main(int argc, char** argv) {
@@ -31,7 +32,31 @@ int main(int argc, char** argv) {
   idle_cmd->add_option("--sources", idle.sources, "Spread over 127.0.0.1..127.0.0.N");
   idle_cmd->add_option("--hold-s", idle.hold_s, "Seconds to keep them once all are open");
   idle_cmd->add_option("--ready-file", idle.ready_file, "Write this file once all are open");
+  sb::load::RelayOptions rel;
+  std::string relay_connect = "127.0.0.1:8080";
+  auto* relay_cmd = app.add_subcommand("relay", "Customers write to their agents as fast as a window allows (or to an echo server)");
+  relay_cmd->add_option("--connect", relay_connect, "HOST:PORT of the server");
+  relay_cmd->add_flag("--echo", rel.echo, "The target is a bare echo server");
+  relay_cmd->add_option("--config", rel.config, "Switchboard's config (token secret; shop \"relay\" with agents r1..rN)");
+  relay_cmd->add_option("--pairs", rel.pairs, "Customer/agent pairs (echo: connections)");
+  relay_cmd->add_option("--window", rel.window, "Messages in flight per pair");
+  relay_cmd->add_option("--seconds", rel.seconds, "Seconds measured after a one-second warm-up");
+  relay_cmd->add_option("--sources", rel.sources, "Spread over 127.0.0.1..127.0.0.N");
   CLI11_PARSE(app, argc, argv);
+  auto host_port = [](const std::string& text, std::string& host, unsigned short& port) {
+    const auto c = text.rfind(':');
+    if (c == std::string::npos) return false;
+    host = text.substr(0, c);
+    port = static_cast<unsigned short>(std::atoi(text.c_str() + c + 1));
+    return true;
+  };
+  if (relay_cmd->parsed()) {
+    if (!host_port(relay_connect, rel.host, rel.port) || (!rel.echo && rel.config.empty())) {
+      std::fprintf(stderr, "switchboard-load relay: --connect HOST:PORT and, for Switchboard, --config are needed\n");
+      return 2;
+    }
+    return sb::load::relay(rel);
+  }
   if (idle_cmd->parsed()) {
     const auto c = idle_connect.rfind(':');
     if (c == std::string::npos) {
