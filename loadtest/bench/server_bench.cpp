@@ -341,6 +341,32 @@ int relay_throughput(int pairs, int seconds) {
 }
 
 // ---------------------------------------------------------------------------------------------
+int end_to_end_latency(int pairs, double rate, int seconds) {
+  std::string shops;
+  const int shop_n = 10;
+  for (int s = 1; s <= shop_n; ++s) {
+    shops += "[[shops]]\nid = \"lat" + std::to_string(s) + "\"\n[[shops.skills]]\nname = \"general\"\n";
+    for (int a = 1; a <= (pairs + shop_n - 1) / shop_n; ++a)
+      shops += "[[shops.agents]]\nid = \"a" + std::to_string(a) + "\"\nskills = [\"general\"]\nwindow = 1\n";
+  }
+  ServerProcess server(shops, {}, "connections_max = 19000\n");
+  const std::string config = "/tmp/sb-latency-" + std::to_string(getpid()) + ".toml";
+  std::ofstream(config) << "[auth]\ntoken_secret = \"" << test_secret << "\"\n" << shops;
+  const std::string out = run_capture({SWITCHBOARD_LOAD_BINARY, "latency", "--connect", "127.0.0.1:" + std::to_string(server.port()),
+                                       "--config", config, "--shops", std::to_string(shop_n), "--pairs", std::to_string(pairs),
+                                       "--rate", std::to_string(rate), "--seconds", std::to_string(seconds)});
+  std::remove(config.c_str());
+  const auto at = out.find("LATENCY ");
+  const std::string line = at == std::string::npos ? "no result" : out.substr(at + 8, out.find('\n', at) - at - 8);
+  const auto p99_at = line.find("p99 ");
+  const double p99 = p99_at == std::string::npos ? 1e9 : std::atof(line.c_str() + p99_at + 4);
+  std::printf("end-to-end latency: %s\n  goal: p99 < 10 ms at 10,000 connections and 10,000 msg/s\n", line.c_str());
+  std::printf("RESULT latency %s\n", p99 < 10 && pairs * rate >= 10'000 ? "met" : "missed");
+  std::printf("FIGURE latency %s\n", line.c_str());
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
 int idle_connections(int connections) {
   ServerProcess server("[[shops]]\nid = \"bench\"\n[[shops.skills]]\nname = \"general\"\n", {},
                        "connections_max = 19000\nconnections_per_address_max = 500\n");
@@ -443,6 +469,12 @@ int main(int argc, char** argv) {
   sh->add_option("--connections", connections, "slow connections");
   sh->add_option("--handshake-timeout-ms", timeout_ms, "server handshake_timeout_ms");
   sh->add_option("--samples", samples, "real client connects per phase");
+  int lat_pairs = 5000, lat_s = 15;
+  double lat_rate = 2;
+  auto* lt = app.add_subcommand("latency", "end-to-end customer -> agent latency at 10,000 connections");
+  lt->add_option("--pairs", lat_pairs, "customer/agent pairs (2 connections each)");
+  lt->add_option("--rate", lat_rate, "messages per second per customer");
+  lt->add_option("--seconds", lat_s, "seconds measured");
   int relay_pairs = 50, relay_s = 8;
   auto* rl = app.add_subcommand("relay", "customer -> agent messages/s against a bare Beast echo server");
   rl->add_option("--pairs", relay_pairs, "pairs (echo: connections)");
@@ -458,6 +490,7 @@ int main(int argc, char** argv) {
   if (ms->parsed()) return metrics_scrape(shops, scrapes);
   if (ic->parsed()) return idle_connections(idle_n);
   if (rl->parsed()) return relay_throughput(relay_pairs, relay_s);
+  if (lt->parsed()) return end_to_end_latency(lat_pairs, lat_rate, lat_s);
   if (sa->parsed()) return slow_agent(pairs, phase_s, flood_messages, flood_bytes);
   return slow_handshakes(connections, timeout_ms, samples);
 }
