@@ -29,6 +29,7 @@ row "500 slow handshakes" "connect p99 < 200 ms, all closed" "$(figure_of slow-h
 row "idle connections, 18,000" "<= 4 KB per connection" "$(figure_of idle-connections)" "$(result_of idle-connections)"
 row "relay throughput vs bare Beast echo" ">= 0.8x" "$(figure_of relay)" "$(result_of relay)"
 row "end-to-end latency, 10k connections, 10k msg/s" "p99 < 10 ms" "$(figure_of latency)" "$(result_of latency)"
+row "routing decision p99, server side" "< 1 ms" "$(figure_of routing-decision)" "$(result_of routing-decision)"
 
 sessions=1000000
 [ "$quick" = 1 ] && sessions=100000
@@ -58,7 +59,6 @@ if [ "$quick" = 0 ]; then
   row "history into PostgreSQL" ">= 50,000 events/s" "$store events/s vs $base row-by-row INSERT" "$hist_ok"
 fi
 
-row "routing decision p99, server side" "< 1 ms" "not measured yet: needs a server-side histogram of engine calls" "-"
 row "replay of a 100,000-session peak hour at 60x" "<= 70 s" "manual run, see docs/benchmarks.md (not reached on 2 cores)" "missed"
 
 echo

@@ -4,6 +4,8 @@
 //   slow-agent       20 customer/agent pairs chat while an agent that stopped reading is sent
 //                    10,000 messages: its send queue stays at the bound (it is closed there),
 //                    server RSS growth, and the pairs' p50/p99 latency before and during.
+//   latency          end-to-end customer -> agent latency at 10,000 connections, and from the
+//                    server's /metrics after the same run the routing core's call time p99
 //   slow-handshakes  a real client's connect+hello time alone, then under slowhttptest's 500
 //                    slow handshakes (slowloris), and whether every slow socket was closed.
 #include <fcntl.h>
@@ -17,7 +19,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cmath>
 #include <fstream>
+#include <limits>
+#include <map>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -45,6 +50,41 @@ long rss_kb(pid_t pid) {
   while (std::getline(in, line))
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   return -1;
+}
+
+// Prometheus's histogram_quantile over every series of one histogram on a /metrics page:
+// buckets summed across labels, linear inside the bucket holding the quantile. Also returns
+// the bucket's upper bound, which is what the measurement can honestly promise.
+struct Quantile {
+  double value_s = 0, bucket_le_s = 0, count = 0;
+};
+Quantile histogram_quantile(const std::string& metrics, const std::string& name, double q) {
+  std::map<double, double> cumulative;  // le -> count
+  std::istringstream lines(metrics);
+  const std::string prefix = name + "_bucket{";
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    const auto le = line.find("le=\"");
+    if (le == std::string::npos) continue;
+    const std::string bound = line.substr(le + 4, line.find('"', le + 4) - le - 4);
+    const double b = bound == "+Inf" ? std::numeric_limits<double>::infinity() : std::stod(bound);
+    cumulative[b] += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  Quantile r;
+  if (cumulative.empty()) return r;
+  r.count = cumulative.rbegin()->second;
+  const double rank = q * r.count;
+  double lower = 0, below = 0;
+  for (const auto& [le, n] : cumulative) {
+    if (n >= rank) {
+      r.bucket_le_s = le;
+      r.value_s = std::isinf(le) ? lower : lower + (le - lower) * (n > below ? (rank - below) / (n - below) : 1);
+      return r;
+    }
+    lower = le;
+    below = n;
+  }
+  return r;
 }
 
 std::int64_t now_ns() {
@@ -356,6 +396,13 @@ int end_to_end_latency(int pairs, double rate, int seconds) {
                                        "--config", config, "--shops", std::to_string(shop_n), "--pairs", std::to_string(pairs),
                                        "--rate", std::to_string(rate), "--seconds", std::to_string(seconds)});
   std::remove(config.c_str());
+  // The server side of the same run: every call into the routing core, timed by the shard.
+  const Quantile decision = histogram_quantile(server.get("/metrics").body, "switchboard_engine_call_seconds", 0.99);
+  std::printf("routing decisions (engine calls) during the run: %.0f, p99 %.1f us (in the bucket <= %.0f us)\n", decision.count,
+              decision.value_s * 1e6, decision.bucket_le_s * 1e6);
+  std::printf("  goal: p99 < 1 ms\nRESULT routing-decision %s\n", decision.count > 0 && decision.bucket_le_s <= 1e-3 ? "met" : "missed");
+  std::printf("FIGURE routing-decision p99 %.1f us (bucket <= %.0f us) over %.0f engine calls at %d connections, %.0f msg/s offered\n",
+              decision.value_s * 1e6, decision.bucket_le_s * 1e6, decision.count, pairs * 2, pairs * rate);
   const auto at = out.find("LATENCY ");
   const std::string line = at == std::string::npos ? "no result" : out.substr(at + 8, out.find('\n', at) - at - 8);
   const auto p99_at = line.find("p99 ");

@@ -123,7 +123,7 @@ void orders(std::shared_ptr<Call> call) {
   Shard& shard = call->server.shard(route->shard);
   boost::asio::post(shard.context(), [call, &shard, order = std::move(order)] {
     core::Output out;
-    const core::OrderResult r = shard.engine().order(shard.now(), order, out);
+    const core::OrderResult r = shard.timed(Shard::Call::order, [&] { return shard.engine().order(shard.now(), order, out); });
     if (!r.ok) {
       shard.finish(out, nullptr, {});
       return call->fail(http::status::bad_request, r.error);

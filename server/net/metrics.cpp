@@ -94,7 +94,11 @@ Metrics::Metrics()
                   .Name("switchboard_resumes_total")
                   .Help("Reconnects within the grace that picked up a held chat or sessions")
                   .Register(*registry_)
-                  .Add({})) {
+                  .Add({})),
+      engine_call_seconds(prometheus::BuildHistogram()
+                              .Name("switchboard_engine_call_seconds")
+                              .Help("Wall time of one call into the routing core (routing decisions happen inside), by call and shard")
+                              .Register(*registry_)) {
   for (std::size_t i = 0; i < counters_.size(); ++i)
     counters_[i] = &prometheus::BuildCounter().Name(counter_names[i].name).Help(counter_names[i].help).Register(*registry_);
   for (std::size_t i = 0; i < gauges_.size(); ++i)
@@ -102,6 +106,12 @@ Metrics::Metrics()
   for (std::size_t i = 0; i < histograms_.size(); ++i)
     histograms_[i] =
         &prometheus::BuildHistogram().Name(histogram_names[i].name).Help(histogram_names[i].help).Register(*registry_);
+}
+
+const prometheus::Histogram::BucketBoundaries& Metrics::engine_call_buckets() {
+  // Fine below a millisecond, where the goal is; coarse above, where only alerts care.
+  static const prometheus::Histogram::BucketBoundaries b{5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 0.1};
+  return b;
 }
 
 const prometheus::Histogram::BucketBoundaries& Metrics::buckets(core::Histogram h) {

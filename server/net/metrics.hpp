@@ -43,6 +43,10 @@ class Metrics {
   prometheus::Counter& frames_out;
   prometheus::Counter& send_queue_overflows;
   prometheus::Counter& resumes;  // hellos that picked up a chat held for the reconnect grace
+  // Wall time of each call into the routing core (every routing decision happens inside one),
+  // labels call (hello, leave, message, timer, order) and shard.
+  prometheus::Family<prometheus::Histogram>& engine_call_seconds;
+  static const prometheus::Histogram::BucketBoundaries& engine_call_buckets();
 
  private:
   std::array<prometheus::Family<prometheus::Counter>*, static_cast<std::size_t>(core::Counter::count_)> counters_{};

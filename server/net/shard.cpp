@@ -18,7 +18,13 @@ Shard::Shard(std::size_t index, Clock& clock, Metrics& metrics, core::EngineOpti
       work_(boost::asio::make_work_guard(ioc_)),
       timer_(ioc_),
       sink_(metrics),
-      engine_(std::move(options), &sink_) {}
+      engine_(std::move(options), &sink_) {
+  static constexpr std::array<const char*, static_cast<std::size_t>(Call::count_)> names{"hello", "leave", "message", "timer",
+                                                                                          "order"};
+  for (std::size_t i = 0; i < names.size(); ++i)
+    call_seconds_[i] = &metrics_.engine_call_seconds.Add({{"call", names[i]}, {"shard", std::to_string(index_)}},
+                                                         Metrics::engine_call_buckets());
+}
 
 void Shard::add_shop(core::ShopConfig config) { pending_shops_.push_back(std::move(config)); }
 
@@ -66,7 +72,7 @@ void Shard::join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, std:
   boost::asio::post(ioc_, [this, conn = std::move(conn), actor = std::move(actor), request_id = std::move(request_id),
                            hello = std::move(hello), resume_token = std::move(resume_token)] {
     core::Output out;
-    engine_.person_joined(now(), actor, out, &hello);
+    timed(Call::hello, [&] { engine_.person_joined(now(), actor, out, &hello); });
     if (out.reply && out.reply->has_welcome()) {
       out.reply->mutable_welcome()->set_resume_token(resume_token);
       if (out.reply->welcome().resumed()) metrics_.resumes.Increment();
@@ -95,7 +101,7 @@ void Shard::leave(std::shared_ptr<WebsocketSession> conn, core::Actor actor, cor
     if (!drop(directory_, key(actor.shop, actor.role, actor.person))) return;  // never joined
     if (actor.role == v1::ROLE_SUPERVISOR) drop(supervisors_, actor.shop);
     core::Output out;
-    engine_.person_left(now(), actor, out, how);
+    timed(Call::leave, [&] { engine_.person_left(now(), actor, out, how); });
     finish(out, nullptr, {});
     arm();
   });
@@ -109,7 +115,7 @@ void Shard::handle(std::shared_ptr<WebsocketSession> conn, core::Actor actor, v1
       return;
     }
     core::Output out;
-    engine_.handle(now(), actor, msg, out);
+    timed(Call::message, [&] { engine_.handle(now(), actor, msg, out); });
     finish(out, conn, msg.request_id());
     arm();
   });
@@ -118,7 +124,7 @@ void Shard::handle(std::shared_ptr<WebsocketSession> conn, core::Actor actor, v1
 std::size_t Shard::advance_to(core::TimeMs target) {
   floor_ = std::max(floor_, target);
   core::Output out;
-  const std::size_t fired = engine_.advance(floor_, out);
+  const std::size_t fired = timed(Call::timer, [&] { return engine_.advance(floor_, out); });
   finish(out, nullptr, {});
   return fired;
 }
@@ -188,7 +194,7 @@ void Shard::arm() {
     if (ec == boost::asio::error::operation_aborted) return;
     armed_ = false;
     core::Output out;
-    engine_.advance(now(), out);
+    timed(Call::timer, [&] { engine_.advance(now(), out); });
     finish(out, nullptr, {});
     arm();
   });

@@ -6,6 +6,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
+#include <chrono>
+
 #include <deque>
 #include <functional>
 
@@ -47,6 +50,19 @@ class Shard {
   void leave(std::shared_ptr<WebsocketSession> conn, core::Actor actor, core::Departure how);
   void handle(std::shared_ptr<WebsocketSession> conn, core::Actor actor, switchboard::v1::ClientMessage msg);
 
+  // Kinds of call into the core, each timed into switchboard_engine_call_seconds.
+  enum class Call { hello, leave, message, timer, order, count_ };
+  // Shard thread only: runs `f` (one call into the core) and records its wall time.
+  template <class F>
+  decltype(auto) timed(Call call, F&& f) {
+    struct Observe {
+      prometheus::Histogram* h;
+      std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+      ~Observe() { h->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()); }
+    } observe{call_seconds_[static_cast<std::size_t>(call)]};
+    return f();
+  }
+
   // Shard thread only.
   core::Engine& engine() { return engine_; }
   core::TimeMs now();
@@ -79,6 +95,7 @@ class Shard {
   core::TimeMs armed_due_ = 0;
   core::TimeMs floor_ = 0;  // time never runs backwards for the core
   ShardSink sink_;
+  std::array<prometheus::Histogram*, static_cast<std::size_t>(Call::count_)> call_seconds_{};
   core::Engine engine_;
   std::vector<core::ShopConfig> pending_shops_;
   core::HistorySink* history_ = nullptr;

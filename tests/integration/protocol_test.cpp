@@ -1,6 +1,9 @@
 // The sequences of docs/protocol.md, over real sockets in JSON text frames, against the real binary.
 #include <catch2/catch.hpp>
 
+#include <sstream>
+#include <thread>
+
 #include "shops.hpp"
 #include "support/server_process.hpp"
 
@@ -168,4 +171,55 @@ TEST_CASE("binary frames carry the same messages as protobuf", "[integration][pr
   REQUIRE(reply.ParseFromString(*frame));
   CHECK(reply.request_id() == "b1");
   CHECK(reply.welcome().person_id() == "bin");
+}
+
+namespace {
+
+// Sum of one series of switchboard_engine_call_seconds over all shards.
+double engine_calls(const ServerProcess& server, const std::string& series, const std::string& call) {
+  std::istringstream lines(server.get("/metrics").body);
+  const std::string prefix = "switchboard_engine_call_seconds_" + series + "{call=\"" + call + "\",";
+  double sum = 0;
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind(prefix, 0) == 0) sum += std::stod(line.substr(line.rfind(' ') + 1));
+  return sum;
+}
+
+}  // namespace
+
+TEST_CASE("every call into the routing core is timed on /metrics", "[integration][protocol]") {
+  ServerProcess server(day_shop_toml, manual_clock);
+  for (const char* call : {"hello", "leave", "message", "timer", "order"}) {
+    INFO(call);
+    CHECK(engine_calls(server, "count", call) == 0);  // declared at zero, before any traffic
+  }
+  {
+    JsonClient alice(server.port());
+    alice.send(hello_staff(server, "agent", "alice"));
+    REQUIRE(alice.reply("h1").has_welcome());
+    alice.send(R"({"requestId":"s1","setAgentStatus":{"status":"AGENT_STATUS_ONLINE"}})");
+    REQUIRE(alice.reply("s1").has_ack());
+    JsonClient customer(server.port());
+    customer.send(hello_customer("m1"));
+    REQUIRE(customer.reply("h1").has_welcome());
+    customer.send(R"({"requestId":"e","enter":{"skill":"phones"}})");
+    REQUIRE(customer.reply("e").has_ack());
+    customer.send(R"({"requestId":"t","sendText":{"text":"hello?"}})");
+    REQUIRE(customer.reply("t").has_ack());
+    customer.expect(BC::kAssigned);
+  }
+  REQUIRE(server.advance_ms(1000).status == 200);
+  const auto order = server.post("/api/v1/orders", R"({"orderId":"o1","shopId":"day","memberId":"m1","amount":5})",
+                                 server.token("day", "erp", "orders"));
+  REQUIRE(order.status == 200);
+  // Both connections closed: their leaves reach the shard after the sockets close.
+  for (int i = 0; i < 50 && engine_calls(server, "count", "leave") < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(engine_calls(server, "count", "hello") == 2);
+  CHECK(engine_calls(server, "count", "message") == 3);  // setAgentStatus, enter, sendText
+  CHECK(engine_calls(server, "count", "leave") == 2);
+  CHECK(engine_calls(server, "count", "order") == 1);
+  CHECK(engine_calls(server, "count", "timer") >= 1);  // the advance
+  CHECK(engine_calls(server, "sum", "message") > 0);
+  CHECK(engine_calls(server, "sum", "message") < 1.0);  // wall seconds: three calls take far less
 }
