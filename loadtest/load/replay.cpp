@@ -1,5 +1,6 @@
 #include "replay.hpp"
 
+#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <google/protobuf/util/message_differencer.h>
 
@@ -206,6 +207,13 @@ class Replayer {
     });
   }
 
+  bool plan_has_agent(const std::string& shop, const std::string& agent) const {
+    for (const auto& sc : cfg_.shops)
+      if (sc.id == shop)
+        return std::any_of(sc.agents.begin(), sc.agents.end(), [&](const auto& a) { return a.id == agent; });
+    return false;
+  }
+
   std::shared_ptr<AsyncWs> agent_conn(const std::string& shop, const std::string& agent) {
     auto& conn = agents_[key(shop, agent)];
     if (conn) return conn;
@@ -379,7 +387,10 @@ class Replayer {
         break;
       case v1::TraceStep::KIND_TRANSFER:
         m.mutable_transfer()->set_session_id(c.session);
-        m.mutable_transfer()->set_to_skill(st.to_skill());
+        if (!st.to_agent_id().empty() && st.to_agent_id() != c.agent && plan_has_agent(c.arrival->shop_id(), st.to_agent_id()))
+          m.mutable_transfer()->set_to_agent_id(st.to_agent_id());
+        else
+          m.mutable_transfer()->set_to_skill(st.to_skill());
         agent()->send(m);
         break;
       case v1::TraceStep::KIND_AGENT_CLOSE:

@@ -263,8 +263,17 @@ int main(int argc, char** argv) {
   sim_cmd->add_flag("--expect-same", sim.expect_same, "Exit 1 unless the figures equal the trace's own");
   sim_cmd->add_option("--threads", sim.threads, "Threads (shops are split between them; 0: one per core)");
 
+  app::ExportArgs exp;
+  auto* exp_cmd = app.add_subcommand("export-trace", "Write a day of the PostgreSQL history as a trace, for simulate and replay");
+  exp_cmd->add_option("--config", exp.config, "Config file with the shops (and [store], unless --database)")->required();
+  exp_cmd->add_option("--database", exp.database, "PostgreSQL URL (instead of the config's [store])");
+  exp_cmd->add_option("--shop", exp.shops, "Shop id (repeat for several; default: every shop of the config)");
+  exp_cmd->add_option("--day", exp.day, "Shop-local day, YYYY-MM-DD")->required();
+  exp_cmd->add_option("--out", exp.out, "Trace file: .jsonl (JSON Lines) or .pb (binary)")->required();
+
   CLI11_PARSE(app, argc, argv);
   if (gen_cmd->parsed()) return app::generate_trace_command(gen);
+  if (exp_cmd->parsed()) return app::export_trace_command(exp);
   if (sim_cmd->parsed()) return app::simulate_command(sim);
 
   if (migrate_cmd->parsed()) {

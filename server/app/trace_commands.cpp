@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "config.hpp"
 #include "net/codec.hpp"
 #include "simulation.hpp"
+#include "store/trace_export.hpp"
 #include "trace_io.hpp"
 
 namespace sb::app {
@@ -109,6 +111,59 @@ int simulate_command(const SimulateArgs& a) {
     std::printf("figures differ from the trace's own\n");
     return 1;
   }
+  return 0;
+}
+
+int export_trace_command(const ExportArgs& a) {
+  AppConfig cfg;
+  try {
+    cfg = load_config(a.config);
+  } catch (const ConfigError& e) {
+    std::cerr << "switchboard export-trace: " << e.what() << "\n";
+    return 2;
+  }
+  store::TraceExportOptions o;
+  o.database_url = a.database;
+  if (o.database_url.empty()) {
+    if (!cfg.store_problem.empty()) {
+      std::cerr << "switchboard export-trace: " << cfg.store_problem << "\n";
+      return 2;
+    }
+    if (!cfg.store) {
+      std::cerr << "switchboard export-trace: " << a.config << " has no [store] and no --database was given\n";
+      return 2;
+    }
+    o.database_url = cfg.store->database_url;
+  }
+  o.day = a.day;
+  for (const auto& shop : cfg.shops) {
+    if (!a.shops.empty() && std::find(a.shops.begin(), a.shops.end(), shop.id) == a.shops.end()) continue;
+    o.shops.push_back({shop.id, shop.hours.utc_offset_minutes(), shop.thresholds.rating_window_ms,
+                       shop.thresholds.attribution_window_ms});
+  }
+  for (const auto& id : a.shops)
+    if (std::none_of(cfg.shops.begin(), cfg.shops.end(), [&](const auto& s) { return s.id == id; })) {
+      std::cerr << "switchboard export-trace: shop \"" << id << "\" is not in " << a.config << "\n";
+      return 2;
+    }
+  core::Trace trace;
+  const auto t0 = std::chrono::steady_clock::now();
+  const store::TraceExportReport r = store::export_trace(o, trace);
+  if (!r.error.empty()) {
+    std::cerr << "switchboard export-trace: " << r.error << "\n";
+    return 1;
+  }
+  if (auto e = write_trace(a.out, trace); !e.empty()) {
+    std::cerr << "switchboard export-trace: " << e << "\n";
+    return 1;
+  }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("wrote %s: %zu shops, day %s: %lu arrivals (%lu connected, %lu steps), %lu agent status changes, %lu orders, "
+              "%lu left messages in %.1f s\n",
+              a.out.c_str(), o.shops.size(), a.day.c_str(), static_cast<unsigned long>(r.arrivals), static_cast<unsigned long>(r.sessions),
+              static_cast<unsigned long>(r.steps), static_cast<unsigned long>(r.agent_changes), static_cast<unsigned long>(r.orders),
+              static_cast<unsigned long>(r.left_messages), s);
+  for (const auto& n : r.notes) std::printf("note: %s\n", n.c_str());
   return 0;
 }
 

@@ -1,8 +1,10 @@
 // The capacity planner's commands on traces: generate a synthetic peak day, simulate a trace
-// on virtual time against a staffing plan and compare with the trace's own figures.
+// on virtual time against a staffing plan and compare with the trace's own figures, export a
+// day of the PostgreSQL history as a trace.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "synthetic_trace.hpp"
 
@@ -23,5 +25,14 @@ struct SimulateArgs {
   unsigned threads = 0;     // 0: one per core; shops are split between them
 };
 int simulate_command(const SimulateArgs& a);
+
+struct ExportArgs {
+  std::string config;              // the shops (time zones, windows) and, unless --database, [store]
+  std::string database;            // PostgreSQL URL; empty: the config's store.database_url
+  std::vector<std::string> shops;  // empty: every shop of the config
+  std::string day;                 // shop-local YYYY-MM-DD
+  std::string out;                 // trace file (.jsonl or .pb)
+};
+int export_trace_command(const ExportArgs& a);
 
 }  // namespace sb::app

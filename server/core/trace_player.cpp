@@ -26,7 +26,14 @@ struct Ev {
   std::uint32_t chat = 0;    // or record index
   std::uint32_t leg = 0;
   std::uint32_t step = 0;
-  bool operator>(const Ev& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+  // A customer who gave up at T had gone before anything else of T: a trace records patience
+  // as the moment the request ended, so an agent coming online at T must not take it.
+  std::uint8_t rank() const { return act == Act::patience ? 0 : 1; }
+  bool operator>(const Ev& o) const {
+    if (at != o.at) return at > o.at;
+    if (rank() != o.rank()) return rank() > o.rank();
+    return seq > o.seq;
+  }
 };
 
 struct Chat {
@@ -213,7 +220,10 @@ class Player {
             break;
           case v1::TraceStep::KIND_TRANSFER:
             m.mutable_transfer()->set_session_id(c.session);
-            m.mutable_transfer()->set_to_skill(step.to_skill());
+            if (!step.to_agent_id().empty() && step.to_agent_id() != c.agent && agent_known(c.arrival->shop_id(), step.to_agent_id()))
+              m.mutable_transfer()->set_to_agent_id(step.to_agent_id());
+            else
+              m.mutable_transfer()->set_to_skill(step.to_skill());
             call(agent(c), m);
             break;
           case v1::TraceStep::KIND_AGENT_CLOSE:

@@ -13,6 +13,7 @@
 
 #include "scripted_day.hpp"
 #include "shops.hpp"
+#include "store_helpers.hpp"
 #include "store/migrations.hpp"
 #include "store/pg_writer.hpp"
 #include "support/server_process.hpp"
@@ -23,36 +24,6 @@ namespace v1 = switchboard::v1;
 using BC = v1::ServerMessage::BodyCase;
 
 namespace {
-
-std::string run(const std::string& cmd, int& rc) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
-  rc = pclose(p);
-  return out;
-}
-
-std::string store_toml(const TestPostgres& pg, const std::string& journal_dir) {
-  return "[store]\ndatabase_url = \"" + pg.url() + "\"\njournal_dir = \"" + journal_dir +
-         "\"\nbatch_interval_ms = 5\nbatch_events_max = 2000\n\n";
-}
-
-std::string temp_dir() {
-  char tmpl[] = "/tmp/sb-journal-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  return tmpl;
-}
-
-// Waits until every journaled event is in the database.
-void wait_drained(ServerProcess& s, std::chrono::seconds limit = std::chrono::seconds(30)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (s.metric("switchboard_journal_backlog_events") == 0 && s.metric("switchboard_db_up") == 1) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  FAIL("journal backlog did not drain");
-}
 
 // Customers who each start one request; returns the request ids the server acknowledged.
 struct Load {

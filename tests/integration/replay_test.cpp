@@ -1,26 +1,88 @@
-// Live replay: a synthetic peak (two shops, 200 chats in ten minutes) played by switchboard-load
-// over real WebSocket connections against the real server on a clock scaled 120x gives the
-// trace's own figures: every count and ratio of each shop, hour, skill and category.
+// Live replay and export: a synthetic peak (two shops, 200 chats in ten minutes) played by
+// switchboard-load over real WebSocket connections against the real server on a clock scaled
+// 120x gives the trace's own figures (every count and ratio of each shop, hour, skill and
+// category). The same live day, kept in PostgreSQL, exported with `switchboard export-trace` and
+// simulated with `switchboard simulate`, gives the live server's figures again, agents included.
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
+#include <google/protobuf/util/message_differencer.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "app/synthetic_trace.hpp"
 #include "app/trace_io.hpp"
 #include "core/time.hpp"
-#include "support/server_process.hpp"
-
-extern char** environ;
+#include "net/codec.hpp"
+#include "scripted_day.hpp"
+#include "shops.hpp"
+#include "store_helpers.hpp"
 
 using namespace sb;
 using namespace sb::test;
+namespace v1 = switchboard::v1;
 
-TEST_CASE("a synthetic peak replayed live at 120x gives the trace's own figures", "[integration][replay]") {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Exports `shops` for `date`, simulates the export against the same plan, and requires the
+// simulated figures to equal the live server's, shop by shop. Returns the export's output.
+std::string export_and_compare(ServerProcess& server, const std::string& dir, const std::string& plan,
+                               const std::vector<std::string>& shops, const std::string& date) {
+  const std::string exported = dir + "/exported.jsonl", report = dir + "/simulated.jsonl";
+  int rc = 0;
+  const std::string out = run(binary_path() + " export-trace --config " + plan + " --day " + date +
+                                  " --out " + exported,
+                              rc);
+  INFO(out);
+  REQUIRE(rc == 0);
+  const std::string sim = run(binary_path() + " simulate " + exported + " --config " + plan +
+                                  " --report " + report,
+                              rc);
+  INFO(sim);
+  REQUIRE(rc == 0);
+  std::map<std::string, v1::ShopFigures> simulated;
+  std::istringstream lines(read_file(report));
+  for (std::string line; std::getline(lines, line);) {
+    v1::ShopFigures f;
+    std::string error;
+    REQUIRE(net::from_json(line, f, error));
+    simulated[f.shop_id()] = f;
+  }
+  for (const auto& shop : shops) {
+    INFO("shop " << shop);
+    const auto r = server.get("/api/v1/shops/" + shop + "/figures?date=" + date, server.token(shop, "boss", "supervisor"));
+    REQUIRE(r.status == 200);
+    v1::ShopFigures live;
+    std::string error;
+    REQUIRE(net::from_json(r.body, live, error));
+    REQUIRE(simulated.count(shop) == 1);
+    INFO("live:      " << net::to_json(live));
+    INFO("simulated: " << net::to_json(simulated[shop]));
+    CHECK(live.figures().connection_rate().denominator() > 0);
+    std::string diff;
+    google::protobuf::util::MessageDifferencer d;
+    d.ReportDifferencesToString(&diff);
+    CHECK(d.Compare(simulated[shop], live));
+    INFO(diff);
+    CHECK(diff.empty());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a synthetic peak replayed live at 120x gives the trace's own figures; exported, the live ones again",
+          "[integration][replay][history]") {
+  TestPostgres pg;
+  const std::string dir = temp_dir();
   app::SyntheticOptions o;
   o.shops = 2;
   o.sessions = 200;
@@ -28,42 +90,59 @@ TEST_CASE("a synthetic peak replayed live at 120x gives the trace's own figures"
   o.only_hour = 20;
   o.minutes = 10;
   const auto day = app::generate_day(o);
-  char tmpl[] = "/tmp/sb-replay-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  const std::string dir = tmpl, trace = dir + "/peak.jsonl", config = dir + "/plan.toml";
+  const std::string trace = dir + "/peak.jsonl", plan = dir + "/plan.toml";
   REQUIRE(app::write_trace(trace, day.trace).empty());
   const std::string shops = day.config_toml.substr(day.config_toml.find("\n[[shops]]"));
-  std::ofstream(config) << "[server]\nmanual_clock_allowed = true\n[auth]\ntoken_secret = \"" << test_secret << "\"\n" << shops;
+  const std::string store = store_toml(pg, dir + "/journal");
+  std::ofstream(plan) << "[server]\nmanual_clock_allowed = true\n[auth]\ntoken_secret = \"" << test_secret << "\"\n" << store << shops;
 
   constexpr double speed = 120;
   const core::TimeMs clock_start = day.trace.header.start_ms() - static_cast<core::TimeMs>(5'000 * speed);
-  ServerProcess server(shops, {"--clock", "scaled", "--speed", "120", "--clock-start", core::format_rfc3339_utc(clock_start)});
+  ServerProcess server(store + shops, {"--clock", "scaled", "--speed", "120", "--clock-start", core::format_rfc3339_utc(clock_start)});
+  int rc = 0;
+  const std::string replay = run(std::string(SWITCHBOARD_LOAD_BINARY) + " replay " + trace + " --config " + plan +
+                                     " --connect 127.0.0.1:" + std::to_string(server.port()) + " --speed 120 --expect-same --quiet",
+                                 rc);
+  INFO(replay);
+  CHECK(rc == 0);
+  CHECK(replay.find("200 arrivals") != std::string::npos);
+  CHECK(replay.find("shop1 2026-08-18: the same as the trace's own") != std::string::npos);
+  CHECK(replay.find("shop2 2026-08-18: the same as the trace's own") != std::string::npos);
+  CHECK(replay.find(" 0 errors") != std::string::npos);
+  wait_drained(server);
+  const std::string out = export_and_compare(server, dir, plan, {"shop1", "shop2"}, day.trace.header.day());
+  CHECK(out.find("200 arrivals") != std::string::npos);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
 
-  const std::string out = dir + "/load.out";
-  std::vector<std::string> args{SWITCHBOARD_LOAD_BINARY, "replay", trace, "--config", config, "--connect",
-                                "127.0.0.1:" + std::to_string(server.port()), "--speed", "120", "--expect-same", "--quiet"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = 0;
-  REQUIRE(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  std::ifstream in(out);
-  std::stringstream text;
-  text << in.rdbuf();
-  INFO(text.str());
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-  CHECK(text.str().find("200 arrivals") != std::string::npos);
-  CHECK(text.str().find("shop1 2026-08-18: the same as the trace's own") != std::string::npos);
-  CHECK(text.str().find("shop2 2026-08-18: the same as the trace's own") != std::string::npos);
-  CHECK(text.str().find(" 0 errors") != std::string::npos);
-  std::string cmd = "rm -rf '" + dir + "'";
-  CHECK(std::system(cmd.c_str()) == 0);
+TEST_CASE("the scripted day exported from PostgreSQL simulates to its figures", "[integration][history][day]") {
+  TestPostgres pg;
+  const std::string dir = temp_dir();
+  const std::string store = store_toml(pg, dir + "/journal");
+  const std::string plan = dir + "/plan.toml";
+  std::ofstream(plan) << "[auth]\ntoken_secret = \"" << test_secret << "\"\n" << store << day_shop_toml;
+  ServerProcess server(store + day_shop_toml, {"--clock", "manual", "--clock-start", "2026-08-18T06:30:00+08:00"});
+  run_scripted_day(server);
+  wait_drained(server);
+  export_and_compare(server, dir, plan, {"day"}, "2026-08-18");
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("export-trace refuses a bad day, an unknown shop and an unreachable database", "[integration][history][errors]") {
+  const std::string dir = temp_dir();
+  const std::string plan = dir + "/plan.toml";
+  std::ofstream(plan) << "[auth]\ntoken_secret = \"" << test_secret << "\"\n[store]\ndatabase_url = \"postgresql:///nowhere?host=" << dir
+                      << "&connect_timeout=2\"\n" << day_shop_toml;
+  const std::string bin = binary_path();
+  int rc = 0;
+  std::string out = run(bin + " export-trace --config " + plan + " --day 2026-13-01 --out " + dir + "/x.jsonl", rc);
+  CHECK(rc != 0);
+  CHECK(out.find("day \"2026-13-01\" is not a date") != std::string::npos);
+  out = run(bin + " export-trace --config " + plan + " --shop nope --day 2026-08-18 --out " + dir + "/x.jsonl", rc);
+  CHECK(rc != 0);
+  CHECK(out.find("shop \"nope\" is not in") != std::string::npos);
+  out = run(bin + " export-trace --config " + plan + " --day 2026-08-18 --out " + dir + "/x.jsonl", rc);
+  CHECK(rc != 0);
+  CHECK(out.find("reading the history") != std::string::npos);
+  std::system(("rm -rf '" + dir + "'").c_str());
 }
