@@ -1,14 +1,19 @@
 // switchboard-load: plays customers and agents over real WebSocket connections against a
-// running server. `replay` plays a trace at N x real time (docs/trace.md); `idle`, `relay`
+// running server. `replay` plays a trace at N x real time (docs/trace.md), `synthetic` a
+// generated peak day the same way, over several processes if asked; `idle`, `relay`
 // and `latency` are the connection, throughput and latency benchmarks' clients.
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
 
+#include <fstream>
+
 #include "idle.hpp"
 #include "latency.hpp"
 #include "relay.hpp"
 #include "replay.hpp"
+
+namespace app = sb::app;
 
 namespace {
 
@@ -42,13 +47,33 @@ int main(int argc, char** argv) {
   sb::load::ReplayOptions r;
   Target replay_target;
   bool quiet = false;
+  // What a replay of a file and a synthetic day share.
+  auto replay_options = [&](CLI::App* cmd) {
+    cmd->add_option("--config", r.config, "The server's config file (token secret, shops)");
+    cmd->add_option("--speed", r.speed, "Times real time; the server must run --clock scaled --speed N");
+    cmd->add_flag("--expect-same", r.expect_same, "Exit 1 unless the server's figures equal the trace's own");
+    cmd->add_flag("--quiet", quiet, "No progress bar");
+    cmd->add_option("--processes", r.processes, "Worker processes, each playing its share of the shops (past ~18,000 connections)")
+        ->check(CLI::Range(1, 64));
+    cmd->add_option("--part", r.part, "(internal) the share a worker plays")->group("");
+    replay_target.add_to(cmd, r.sources);
+  };
   auto* replay = app.add_subcommand("replay", "Replay a trace against a server running --clock scaled at the same speed");
   replay->add_option("trace", r.trace, "Trace file (.jsonl or .pb)")->required();
-  replay->add_option("--config", r.config, "The server's config file (token secret, shops)")->required();
-  replay->add_option("--speed", r.speed, "Times real time; the server must run --clock scaled --speed N");
-  replay->add_flag("--expect-same", r.expect_same, "Exit 1 unless the server's figures equal the trace's own");
-  replay->add_flag("--quiet", quiet, "No progress bar");
-  replay_target.add_to(replay, r.sources);
+  replay_options(replay);
+
+  app::SyntheticOptions syn;
+  std::string plan_out;
+  auto* synthetic = app.add_subcommand(
+      "synthetic", "Generate a peak day in memory (as switchboard generate-trace would) and play it like replay");
+  synthetic->add_option("--shops", syn.shops, "Shops (sizes skewed)");
+  synthetic->add_option("--sessions", syn.sessions, "Chats in the day (or the hour)");
+  synthetic->add_option("--seed", syn.seed, "Random seed: same seed, same day");
+  synthetic->add_option("--day", syn.day, "Shop-local day, YYYY-MM-DD");
+  synthetic->add_option("--hour", syn.only_hour, "Put every chat in this one local hour (0-23): a peak hour");
+  synthetic->add_option("--minutes", syn.minutes, "With --hour: only its first N minutes (5-60)");
+  synthetic->add_option("--plan-out", plan_out, "Only write the staffing plan (the server's shops) for these options here, and exit");
+  replay_options(synthetic);
 
   sb::load::IdleOptions idle;
   Target idle_target;
@@ -90,5 +115,25 @@ int main(int argc, char** argv) {
     return relay_target.split(rel.host, rel.port) ? sb::load::relay(rel) : 2;
   }
   r.progress = !quiet;
+  r.argv.assign(argv, argv + argc);
+  if (r.config.empty() && plan_out.empty()) {
+    std::fprintf(stderr, "switchboard-load: --config (the server's config file) is required\n");
+    return 2;
+  }
+  if (synthetic->parsed()) {
+    if (!plan_out.empty()) {
+      const auto day = app::generate_day(syn);
+      std::ofstream out(plan_out, std::ios::trunc);
+      out << day.config_toml;
+      if (!out) {
+        std::fprintf(stderr, "switchboard-load synthetic: %s: cannot write\n", plan_out.c_str());
+        return 2;
+      }
+      std::printf("wrote %s: the plan for %s; start the server with it (and --clock scaled --speed N)\n", plan_out.c_str(),
+                  day.trace.header.source().c_str());
+      return 0;
+    }
+    r.synthetic = syn;
+  }
   return replay_target.split(r.host, r.port) ? sb::load::replay(r) : 2;
 }

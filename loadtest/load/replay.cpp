@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <sstream>
 #include <unordered_map>
@@ -23,6 +24,7 @@
 #include "net/codec.hpp"
 #include "net/token.hpp"
 #include "net/ws_client.hpp"
+#include "workers.hpp"
 
 namespace sb::load {
 
@@ -104,13 +106,20 @@ std::string key(const std::string& shop, const std::string& person) { return sho
 
 class Replayer {
  public:
-  Replayer(const ReplayOptions& o, core::Trace trace, app::AppConfig cfg)
-      : o_(o), trace_(std::move(trace)), cfg_(std::move(cfg)), http_(o.host, o.port),
+  Replayer(const ReplayOptions& o, std::string label, core::Trace trace, app::AppConfig cfg)
+      : o_(o), label_(std::move(label)), trace_(std::move(trace)), cfg_(std::move(cfg)), http_(o.host, o.port),
         server_(asio::ip::make_address(o.host), o.port) {}
 
   int run() {
     if (!sync_clock()) return 2;
-    for (const auto& s : cfg_.shops) shops_.insert({s.id, true});
+    // A worker plays every P-th shop of the trace; shops share no state, so each worker's
+    // figures are exact on their own.
+    std::set<std::string> configured;
+    for (const auto& s : cfg_.shops) configured.insert(s.id);
+    for (int i = 0; i < trace_.header.shop_ids_size(); ++i) {
+      const std::string& id = trace_.header.shop_ids(i);
+      if (configured.count(id) && (o_.part < 0 || i % o_.processes == o_.part)) shops_.insert({id, true});
+    }
     next_record_ = 0;
     started_ = Steady::now();
     schedule_records();
@@ -207,6 +216,14 @@ class Replayer {
     });
   }
 
+  // Connection n's local address: worker i uses 127.0.0.(1 + i*S) .. 127.0.0.((i+1)*S), so
+  // workers never share a source address's ephemeral ports; empty: the kernel's choice.
+  std::string source_for(std::size_t n) const {
+    if (o_.sources <= 1 && o_.part < 0) return {};
+    const int first = 1 + std::max(0, o_.part) * o_.sources;
+    return "127.0.0." + std::to_string(first + static_cast<int>(n % static_cast<std::size_t>(o_.sources)));
+  }
+
   bool plan_has_agent(const std::string& shop, const std::string& agent) const {
     for (const auto& sc : cfg_.shops)
       if (sc.id == shop)
@@ -222,8 +239,7 @@ class Replayer {
         [this, shop, agent](const std::string& why) {
           if (!why.empty()) note_error("agent " + agent + ": " + why);
         });
-    const int src = o_.sources > 1 ? 1 + static_cast<int>(agents_.size() % static_cast<std::size_t>(o_.sources)) : 0;
-    conn->open(server_, src > 0 ? "127.0.0." + std::to_string(src) : std::string());
+    conn->open(server_, source_for(agents_.size()));
     v1::ClientMessage hello;
     hello.mutable_hello()->set_role(v1::ROLE_AGENT);
     hello.mutable_hello()->set_shop_id(shop);
@@ -246,6 +262,7 @@ class Replayer {
       case v1::TraceRecord::kArrival: arrive(r.arrival()); return;
       case v1::TraceRecord::kOrder: {
         const auto& o = r.order().order();
+        if (!shops_.count(o.shop_id())) return;
         http_.post("/api/v1/orders", net::to_json(o),
                    net::issue_token(cfg_.server.token_secret, {o.shop_id(), "replay", "orders", net::unix_now_s() + 86'400}));
         ++orders_;
@@ -279,8 +296,7 @@ class Replayer {
           depart(idx, false);
         });
     chats_[idx].ws = ws;
-    const int src = o_.sources > 1 ? 1 + static_cast<int>(idx % static_cast<std::uint32_t>(o_.sources)) : 0;
-    ws->open(server_, src > 0 ? "127.0.0." + std::to_string(src) : std::string());
+    ws->open(server_, source_for(idx));
     v1::ClientMessage hello;
     hello.mutable_hello()->set_role(v1::ROLE_CUSTOMER);
     hello.mutable_hello()->set_shop_id(a.shop_id());
@@ -450,10 +466,17 @@ class Replayer {
   }
 
   void progress() {
-    if (!o_.progress) return;
+    if (!o_.progress && o_.part < 0) return;
     progress_timer_.expires_after(std::chrono::seconds(1));
     progress_timer_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
+      if (o_.part >= 0) {  // a worker: one machine-readable line for the parent's bar
+        std::printf("PROGRESS %zu %zu %zu %lu %lu %d\n", next_record_, trace_.records.size(), open_customers_,
+                    static_cast<unsigned long>(messages_out_), static_cast<unsigned long>(messages_in_), errors_);
+        std::fflush(stdout);
+        progress();
+        return;
+      }
       const double done = trace_.records.empty() ? 1 : static_cast<double>(next_record_) / static_cast<double>(trace_.records.size());
       const int bar = static_cast<int>(done * 30);
       const double secs = std::chrono::duration<double>(Steady::now() - started_).count();
@@ -472,14 +495,19 @@ class Replayer {
   int finish() {
     while (http_.pending() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const double secs = std::chrono::duration<double>(Steady::now() - started_).count();
-    std::fprintf(stderr, "\n");
-    std::printf("replayed %s at %.0fx in %.1f s: %lu arrivals, %lu orders, %lu messages in, %lu scripted steps sent, %lu skipped, %d errors\n",
-                o_.trace.c_str(), o_.speed, secs, static_cast<unsigned long>(arrivals_), static_cast<unsigned long>(orders_),
+    if (o_.part < 0) std::fprintf(stderr, "\n");
+    std::printf("%sreplayed %s (%zu shops) at %.0fx in %.1f s: %lu arrivals, %lu orders, %lu messages in, %lu scripted steps sent, %lu skipped, %d errors\n",
+                o_.part >= 0 ? ("worker " + std::to_string(o_.part) + ": ").c_str() : "", label_.c_str(), shops_.size(), o_.speed, secs, static_cast<unsigned long>(arrivals_), static_cast<unsigned long>(orders_),
                 static_cast<unsigned long>(messages_in_), static_cast<unsigned long>(messages_out_),
                 static_cast<unsigned long>(steps_skipped_), errors_ + http_.failures());
     const std::string admin = net::issue_token(cfg_.server.token_secret, {"*", "replay", "admin", net::unix_now_s() + 3600});
+    if (o_.part >= 0)
+      std::printf("TOTALS %lu %lu %lu %lu %lu %d\n", static_cast<unsigned long>(arrivals_), static_cast<unsigned long>(orders_),
+                  static_cast<unsigned long>(messages_in_), static_cast<unsigned long>(messages_out_),
+                  static_cast<unsigned long>(steps_skipped_), errors_ + http_.failures());
     bool all_same = !trace_.figures.empty();
     for (const auto& own : trace_.figures) {
+      if (!shops_.count(own.shop_id())) continue;  // another worker's
       const auto r = net::http_call(o_.host, o_.port, "GET", "/api/v1/shops/" + own.shop_id() + "/figures?date=" + own.date(), {}, admin);
       v1::ShopFigures live;
       std::string err;
@@ -530,6 +558,7 @@ class Replayer {
   }
 
   const ReplayOptions& o_;
+  std::string label_;
   core::Trace trace_;
   app::AppConfig cfg_;
   HttpWorker http_;
@@ -557,8 +586,14 @@ class Replayer {
 }  // namespace
 
 int replay(const ReplayOptions& o) {
+  if (o.processes > 1 && o.part < 0) return run_workers(o);
   core::Trace trace;
-  if (auto e = app::read_trace(o.trace, trace); !e.empty()) {
+  std::string label = o.trace;
+  if (o.synthetic) {
+    const auto& so = *o.synthetic;
+    trace = app::generate_day(so).trace;
+    label = "synthetic day";
+  } else if (auto e = app::read_trace(o.trace, trace); !e.empty()) {
     std::fprintf(stderr, "switchboard-load: %s\n", e.c_str());
     return 2;
   }
@@ -569,7 +604,8 @@ int replay(const ReplayOptions& o) {
     std::fprintf(stderr, "switchboard-load: %s\n", e.what());
     return 2;
   }
-  Replayer r(o, std::move(trace), std::move(cfg));
+  label += " [" + trace.header.source() + "]";
+  Replayer r(o, std::move(label), std::move(trace), std::move(cfg));
   return r.run();
 }
 

@@ -146,3 +146,51 @@ TEST_CASE("export-trace refuses a bad day, an unknown shop and an unreachable da
   CHECK(out.find("reading the history") != std::string::npos);
   std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+TEST_CASE("switchboard-load synthetic over two worker processes gives the generated day's figures", "[integration][replay]") {
+  app::SyntheticOptions o;
+  o.shops = 3;
+  o.sessions = 120;
+  o.seed = 17;
+  o.only_hour = 20;
+  o.minutes = 5;
+  const std::string dir = temp_dir();
+  const std::string plan = dir + "/plan.toml";
+  const std::string load = SWITCHBOARD_LOAD_BINARY;
+  const std::string options = " --shops 3 --sessions 120 --seed 17 --hour 20 --minutes 5";
+  int rc = 0;
+  // The plan the load tool writes is the generator's: the server is started with its shops.
+  std::string out = run(load + " synthetic" + options + " --plan-out " + plan, rc);
+  INFO(out);
+  REQUIRE(rc == 0);
+  const auto day = app::generate_day(o);
+  const std::string written = read_file(plan);
+  REQUIRE(written == day.config_toml);
+  const std::string shops = written.substr(written.find("\n[[shops]]"));
+  std::ofstream(plan) << "[server]\nmanual_clock_allowed = true\n[auth]\ntoken_secret = \"" << test_secret << "\"\n" << shops;
+
+  // Workers that cannot reach a server fail, and so does the whole run.
+  out = run(load + " synthetic" + options + " --config " + plan + " --connect 127.0.0.1:1 --processes 2 --quiet", rc);
+  CHECK(rc != 0);
+  CHECK(out.find("all 2 workers") != std::string::npos);
+  CHECK(out.find("cannot connect to 127.0.0.1:1") != std::string::npos);
+
+  constexpr double speed = 120;
+  const core::TimeMs clock_start = day.trace.header.start_ms() - static_cast<core::TimeMs>(5'000 * speed);
+  ServerProcess server(shops, {"--clock", "scaled", "--speed", "120", "--clock-start", core::format_rfc3339_utc(clock_start)});
+  out = run(load + " synthetic" + options + " --config " + plan + " --connect 127.0.0.1:" + std::to_string(server.port()) +
+                " --speed 120 --processes 2 --sources 2 --expect-same --quiet",
+            rc);
+  INFO(out);
+  CHECK(rc == 0);
+  // Shops 1 and 3 in worker 0, shop 2 in worker 1, every shop's figures as generated.
+  CHECK(out.find("worker 0: replayed synthetic day") != std::string::npos);
+  CHECK(out.find("(2 shops)") != std::string::npos);
+  CHECK(out.find("worker 1: replayed synthetic day") != std::string::npos);
+  CHECK(out.find("(1 shops)") != std::string::npos);
+  for (const char* shop : {"shop1", "shop2", "shop3"}) CHECK(out.find(std::string(shop) + " 2026-08-18: the same as the trace's own") != std::string::npos);
+  CHECK(out.find("all 2 workers") != std::string::npos);
+  CHECK(out.find("120 arrivals") != std::string::npos);
+  CHECK(out.find(" 0 errors; exit 0") != std::string::npos);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
