@@ -2,12 +2,17 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "json_writer.hpp"
+
 namespace sb::net {
 
 namespace v1 = switchboard::v1;
 namespace pbu = google::protobuf::util;
 
 std::string to_json(const google::protobuf::Message& msg) {
+  std::string fast;
+  fast.reserve(256);
+  if (write_json(msg, fast)) return fast;
   pbu::JsonPrintOptions opts;
   opts.always_print_primitive_fields = true;  // a browser widget should not guess defaults
   std::string out;
