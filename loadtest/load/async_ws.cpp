@@ -2,6 +2,9 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "net/codec.hpp"
+#include "net/json_reader.hpp"
+
 namespace sb::load {
 
 namespace beast = boost::beast;
@@ -55,9 +58,14 @@ void AsyncWs::do_read() {
     v1::ServerMessage m;
     const auto data = self->buffer_.cdata();
     const std::string_view text(static_cast<const char*>(data.data()), data.size());
-    google::protobuf::util::JsonParseOptions opts;
-    opts.ignore_unknown_fields = true;  // a newer server may say more
-    if (google::protobuf::util::JsonStringToMessage(std::string(text), &m, opts).ok()) self->on_message_(m);
+    bool parsed = net::read_json(text, m);
+    if (!parsed) {
+      m.Clear();
+      google::protobuf::util::JsonParseOptions opts;
+      opts.ignore_unknown_fields = true;  // a newer server may say more
+      parsed = google::protobuf::util::JsonStringToMessage(std::string(text), &m, opts).ok();
+    }
+    if (parsed) self->on_message_(m);
     self->buffer_.consume(self->buffer_.size());
     self->do_read();
   });
@@ -65,9 +73,7 @@ void AsyncWs::do_read() {
 
 void AsyncWs::send(const v1::ClientMessage& msg) {
   if (closing_ || ended_) return;
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(msg, &json).ok()) return fail("cannot encode a message");
-  out_.push_back(std::move(json));
+  out_.push_back(net::to_json(msg));
   if (open_ && !writing_) do_write();
 }
 

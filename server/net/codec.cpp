@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "json_reader.hpp"
 #include "json_writer.hpp"
 
 namespace sb::net {
@@ -22,6 +23,8 @@ std::string to_json(const google::protobuf::Message& msg) {
 }
 
 bool from_json(std::string_view json, google::protobuf::Message& msg, std::string& error) {
+  if (read_json(json, msg)) return true;
+  msg.Clear();  // declined: protobuf's parser decides, and names the problem
   pbu::JsonParseOptions opts;
   opts.ignore_unknown_fields = false;
   const auto status = pbu::JsonStringToMessage(std::string(json), &msg, opts);

@@ -1,7 +1,8 @@
 // The direct JSON writer prints exactly what protobuf's MessageToJsonString prints (with
 // always_print_primitive_fields), on seeded random messages of every type the server and the
 // tools write: every oneof case, nested and repeated fields, extreme numbers, unknown enum
-// values, timestamps, and strings full of what JSON and protobuf escape.
+// values, timestamps, and strings full of what JSON and protobuf escape. The direct reader
+// builds what protobuf's parser builds from the same text, or declines.
 #include <catch2/catch.hpp>
 
 #include <google/protobuf/descriptor.h>
@@ -9,10 +10,18 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cmath>
+#include <optional>
 #include <limits>
 #include <random>
 
+#include <google/protobuf/util/message_differencer.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "net/codec.hpp"
+#include "net/json_reader.hpp"
 #include "net/json_writer.hpp"
 #include "switchboard/v1/history.pb.h"
 #include "switchboard/v1/trace.pb.h"
@@ -186,4 +195,118 @@ TEST_CASE("the JSON writer leaves to protobuf what it does not handle", "[codec]
   fast.clear();
   REQUIRE(sb::net::write_json(empty, fast));
   CHECK(fast == reference_json(empty));
+}
+
+namespace {
+
+// What protobuf's parser makes of text (nullopt: it refuses).
+template <typename M>
+std::optional<M> reference_parse(std::string_view text) {
+  M m;
+  pb::util::JsonParseOptions o;
+  if (!pb::util::JsonStringToMessage(std::string(text), &m, o).ok()) return std::nullopt;
+  return m;
+}
+
+// The reader either declines or agrees with protobuf exactly.
+template <typename M = switchboard::v1::ClientMessage>
+void check_agrees(std::string_view text, bool& accepted) {
+  M fast;
+  accepted = sb::net::read_json(text, fast);
+  if (!accepted) return;
+  const auto ref = reference_parse<M>(text);
+  INFO("text: " << text);
+  REQUIRE(ref.has_value());
+  REQUIRE(pb::util::MessageDifferencer::Equals(fast, *ref));
+}
+
+}  // namespace
+
+TEST_CASE("the JSON reader builds what protobuf's parser builds, or declines", "[codec][json]") {
+  Filler filler(9);
+  int accepted_n = 0;
+  for (int i = 0; i < 4000; ++i) {
+    switchboard::v1::ClientMessage m;
+    filler.fill(m, 0);
+    m.DiscardUnknownFields();
+    std::string text;
+    if (!sb::net::write_json(m, text)) continue;
+    bool accepted = false;
+    check_agrees(text, accepted);
+    if (accepted) ++accepted_n;
+  }
+  CHECK(accepted_n > 1000);  // declined: \u escapes, unknown enum numbers, non-empty maps
+
+  // What the server sends (the load generator and test clients read it back), timestamps included.
+  int server_accepted = 0;
+  for (int i = 0; i < 4000; ++i) {
+    switchboard::v1::ServerMessage m;
+    filler.fill(m, 0);
+    std::string text;
+    if (!sb::net::write_json(m, text)) continue;
+    bool accepted = false;
+    check_agrees<switchboard::v1::ServerMessage>(text, accepted);
+    server_accepted += accepted ? 1 : 0;
+  }
+  CHECK(server_accepted > 1000);
+  int stamps = 0;
+  for (const char* at : {"2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z",
+                         "2026-08-18T12:00:00.5Z", "2026-08-18T12:00:00.123456Z", "2026-08-18T12:00:00.Z", "2026-08-18T20:00:00+08:00",
+                         "2026-08-18T12:00:60Z", "2026-08-18t12:00:00z", "2026-13-01T00:00:00Z", "2026-8-18T12:00:00Z",
+                         "1969-12-31T23:59:59.999Z", "2026-08-18T12:00:00.1234567891Z", "0000-01-01T00:00:00Z"}) {
+    bool accepted = false;
+    check_agrees<switchboard::v1::ServerMessage>(std::string(R"({"pong":{"serverTime":")") + at + "\"}}", accepted);
+    stamps += accepted ? 1 : 0;
+  }
+  CHECK(stamps >= 6);
+
+  // Hand-made edge cases: each either declined or read as protobuf reads it.
+  const std::vector<std::string> cases{
+      R"({"requestId":"r1","sendText":{"text":"你好 \"quoted\" \/ \\ \n\t"}})",
+      R"({ "requestId" : "r" , "ping" : { } })",
+      R"({"requestId":"a","requestId":"b"})",                 // duplicate key
+      R"({"hello":{},"ping":{}})",                            // two members of a oneof
+      R"({"request_id":"x"})",                                // original field name
+      R"({"rate":{"score":5.0}})", R"({"rate":{"score":"5"}})", R"({"rate":{"score":1e2}})",
+      R"({"rate":{"score":2147483648}})", R"({"rate":{"score":-2147483648}})", R"({"rate":{"score":-0}})",
+      R"({"rate":{"score":007}})", R"({"rate":{"score":null}})", R"({"rate":{"score":+1}})",
+      R"({"enter":{"tier":"TIER_B"}})", R"({"enter":{"tier":"tier_b"}})", R"({"enter":{"tier":2}})",
+      R"({"setAgentStatus":{"status":"AGENT_STATUS_ONLINE"}})",
+      R"({"listLeftMessages":{"includeReplied":true}})", R"({"listLeftMessages":{"includeReplied":"true"}})",
+      R"({"hello":{"seen":{"s1":"4"}}})", R"({"hello":{"seen":{}}})",
+      R"({"sendText":{"text":"\u00e9"}})", R"({"sendText":{"text":"\ud83d\ude00"}})",
+      "{\"sendText\":{\"text\":\"raw\ttab\"}}", "{\"sendText\":{\"text\":\"\xff\"}}",
+      "{\"sendText\":{\"text\":\"\x7f\"}}", "{\"sendText\":{\"text\":\"\xe2\x80\xa8\"}}",
+      R"({"sendText":{"text":"a"}} x)", R"({"sendText":{"text":"a"},})", R"({,})", R"([])", R"("x")", R"({})", "",
+      R"({"cancel":{}, "requestId":""})", R"({"unknownField":1})", R"({"ping":{"extra":1}})",
+      R"({"sendText":{"text":"a"})", R"({"sendText":{"text":"a)", "{\"sendText\":{\"text\":\"a\\\"}}"};
+  int hand_accepted = 0;
+  for (const auto& c : cases) {
+    bool accepted = false;
+    check_agrees(c, accepted);
+    hand_accepted += accepted ? 1 : 0;
+  }
+  CHECK(hand_accepted >= 8);
+  // What clients send on every chat message is read directly.
+  for (const char* typical : {R"({"requestId":"t7","sendText":{"sessionId":"n1-s42","text":"这个有货吗？"}})",
+                              R"({"requestId":"h","hello":{"role":"ROLE_AGENT","shopId":"s","token":"abc.def"}})",
+                              R"({"requestId":"on","setAgentStatus":{"status":"AGENT_STATUS_ONLINE"}})"}) {
+    bool accepted = false;
+    check_agrees(typical, accepted);
+    CHECK(accepted);
+  }
+
+  // Every input of the codec fuzzer's corpus (text frames: first byte odd).
+  int corpus_n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SB_SOURCE_DIR) + "/tests/fuzz/corpus/codec")) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    const std::string data = bytes.str();
+    if (data.empty() || (static_cast<unsigned char>(data[0]) & 1) == 0) continue;
+    bool accepted = false;
+    check_agrees(std::string_view(data).substr(1), accepted);
+    ++corpus_n;
+  }
+  CHECK(corpus_n > 50);
 }
