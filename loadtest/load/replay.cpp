@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <google/protobuf/util/message_differencer.h>
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -201,6 +202,7 @@ class Replayer {
     record_timer_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
       const auto now = Steady::now();
+      note_lateness(now - record_timer_.expiry());
       while (next_record_ < trace_.records.size() && real_at(at_of(trace_.records[next_record_])) <= now)
         play(trace_.records[next_record_++]);
       schedule_records();
@@ -211,9 +213,30 @@ class Replayer {
   void after(TimeMs virtual_ms, F&& f) {
     auto t = std::make_shared<asio::steady_timer>(ioc_);
     t->expires_after(std::chrono::microseconds(static_cast<std::int64_t>(virtual_ms * 1000.0 / o_.speed)));
-    t->async_wait([t, f = std::forward<F>(f)](boost::system::error_code ec) {
-      if (!ec) f();
+    t->async_wait([this, t, f = std::forward<F>(f)](boost::system::error_code ec) {
+      if (ec) return;
+      note_lateness(Steady::now() - t->expiry());
+      f();
     });
+  }
+
+  // How late timers fire, in real time: the replay's jitter, reported at the end.
+  void note_lateness(Steady::duration late) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(late).count();
+    std::size_t bucket = 0;
+    while (bucket + 1 < late_us_.size() && us >= (std::int64_t{1} << (bucket + 1)) * 100) ++bucket;  // 100 us, 200, 400, ...
+    ++late_us_[bucket];
+    late_max_us_ = std::max<std::int64_t>(late_max_us_, us);
+  }
+
+  double late_p99_ms() const {
+    std::uint64_t total = 0, seen = 0;
+    for (auto n : late_us_) total += n;
+    for (std::size_t b = 0; b < late_us_.size(); ++b) {
+      seen += late_us_[b];
+      if (total > 0 && seen * 100 >= total * 99) return static_cast<double>(std::int64_t{1} << (b + 1)) * 0.1;
+    }
+    return 0;
   }
 
   // Connection n's local address: worker i uses 127.0.0.(1 + i*S) .. 127.0.0.((i+1)*S), so
@@ -501,6 +524,10 @@ class Replayer {
                 static_cast<unsigned long>(messages_in_), static_cast<unsigned long>(messages_out_),
                 static_cast<unsigned long>(steps_skipped_), errors_ + http_.failures());
     const std::string admin = net::issue_token(cfg_.server.token_secret, {"*", "replay", "admin", net::unix_now_s() + 3600});
+    std::printf("%stimers fired late by p99 <= %.1f ms, at most %.1f ms of real time (x%.0f: %.2f s and %.2f s of trace time)\n",
+                o_.part >= 0 ? ("worker " + std::to_string(o_.part) + ": ").c_str() : "", late_p99_ms(),
+                static_cast<double>(late_max_us_) / 1000.0, o_.speed, late_p99_ms() * o_.speed / 1000.0,
+                static_cast<double>(late_max_us_) * o_.speed / 1e6);
     if (o_.part >= 0)
       std::printf("TOTALS %lu %lu %lu %lu %lu %d\n", static_cast<unsigned long>(arrivals_), static_cast<unsigned long>(orders_),
                   static_cast<unsigned long>(messages_in_), static_cast<unsigned long>(messages_out_),
@@ -577,6 +604,8 @@ class Replayer {
   std::size_t open_customers_ = 0;
   std::uint64_t arrivals_ = 0, orders_ = 0, messages_in_ = 0, messages_out_ = 0, steps_skipped_ = 0;
   std::uint64_t last_in_ = 0, last_out_ = 0;
+  std::array<std::uint64_t, 16> late_us_{};
+  std::int64_t late_max_us_ = 0;
   int errors_ = 0;
   bool finishing_ = false;
   bool tty_ = isatty(2) != 0;

@@ -254,6 +254,10 @@ int main(int argc, char** argv) {
   gen_cmd->add_option("--staffing", gen.options.staffing, "Agents relative to the load-sized plan (1.0)");
   gen_cmd->add_option("--hour", gen.options.only_hour, "Put every chat in this one local hour (0-23): a peak hour");
   gen_cmd->add_option("--minutes", gen.options.minutes, "With --hour: only its first N minutes (5-60), staffed for that rate");
+  double replay_margin_s = 3;
+  gen_cmd->add_option("--replay-margin-s", replay_margin_s,
+                      "Move replies, waits and patiences this far clear of their thresholds, for live replay (0: off)")
+      ->check(CLI::Range(0.0, 30.0));
 
   app::SimulateArgs sim;
   auto* sim_cmd = app.add_subcommand("simulate", "Play a trace through the routing core on virtual time against a staffing plan");
@@ -272,7 +276,10 @@ int main(int argc, char** argv) {
   exp_cmd->add_option("--out", exp.out, "Trace file: .jsonl (JSON Lines) or .pb (binary)")->required();
 
   CLI11_PARSE(app, argc, argv);
-  if (gen_cmd->parsed()) return app::generate_trace_command(gen);
+  if (gen_cmd->parsed()) {
+    gen.options.replay_margin_ms = static_cast<std::int64_t>(replay_margin_s * 1000);
+    return app::generate_trace_command(gen);
+  }
   if (exp_cmd->parsed()) return app::export_trace_command(exp);
   if (sim_cmd->parsed()) return app::simulate_command(sim);
 

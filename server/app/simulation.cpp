@@ -8,7 +8,7 @@
 namespace sb::app {
 
 core::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>& shops, const core::Trace& trace,
-                                            unsigned threads) {
+                                            unsigned threads, core::SimulationOptions options) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, shops.size())));
   // Balance the groups by each shop's arrivals (the work), largest first.
@@ -28,8 +28,8 @@ core::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>&
   std::vector<core::SimulationResult> results(threads);
   std::vector<std::thread> workers;
   for (unsigned g = 1; g < threads; ++g)
-    workers.emplace_back([&, g] { results[g] = core::simulate(groups[g], trace); });
-  results[0] = core::simulate(groups[0], trace);
+    workers.emplace_back([&, g] { results[g] = core::simulate(groups[g], trace, options); });
+  results[0] = core::simulate(groups[0], trace, options);
   for (auto& w : workers) w.join();
 
   core::SimulationResult merged;
@@ -39,6 +39,7 @@ core::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>&
     merged.arrivals += r.arrivals;
     merged.engine_calls += r.engine_calls;
     merged.steps_skipped += r.steps_skipped;
+    merged.near_misses.insert(merged.near_misses.end(), r.near_misses.begin(), r.near_misses.end());
     for (auto& f : r.figures) by_shop[f.shop_id()] = std::move(f);
     for (auto& n : r.notes)
       if (notes.insert(n).second) merged.notes.push_back(std::move(n));

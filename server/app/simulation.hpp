@@ -8,6 +8,6 @@ namespace sb::app {
 
 // threads 0: one per core.
 core::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>& shops, const core::Trace& trace,
-                                            unsigned threads = 0);
+                                            unsigned threads = 0, core::SimulationOptions options = {});
 
 }  // namespace sb::app

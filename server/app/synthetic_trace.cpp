@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "simulation.hpp"
@@ -81,6 +82,69 @@ void script(Gen& g, v1::TraceArrival& a, const std::string& transfer_to) {
 
 }  // namespace
 
+namespace {
+
+// Moves one moment of an arrival clear of its threshold, keeping which side it was on (a reply
+// in time stays in time, a breach stays a breach), so the day keeps the figures it was drawn with.
+void nudge(v1::TraceArrival& a, const core::NearMiss& n, core::DurationMs margin) {
+  using K = core::NearMiss::Kind;
+  const core::DurationMs clear = margin + 500;
+  switch (n.kind) {
+    case K::reply: {
+      if (static_cast<int>(n.leg) >= a.legs_size()) return;
+      auto* steps = a.mutable_legs(static_cast<int>(n.leg))->mutable_steps();
+      int first = -1;
+      for (int i = 0; i < steps->size(); ++i)
+        if (steps->Get(i).kind() == v1::TraceStep::KIND_AGENT_TEXT &&
+            (first < 0 || steps->Get(i).after_ms() < steps->Get(first).after_ms()))
+          first = i;
+      if (first < 0) return;
+      const core::DurationMs at = steps->Get(first).after_ms();
+      if (n.off_ms < 0 && at - (clear + n.off_ms) >= 1'000) {
+        steps->Mutable(first)->set_after_ms(at - (clear + n.off_ms));  // earlier: still in time
+        return;
+      }
+      const core::DurationMs later = clear - n.off_ms;
+      for (auto& st : *steps)  // later, with everything after it in the leg
+        if (st.after_ms() >= at) st.set_after_ms(st.after_ms() + later);
+      return;
+    }
+    case K::wait:
+      // A shorter wait stays under the threshold, a longer one over it; the agent who frees
+      // up is the same, so the arrival moves.
+      a.set_at_ms(a.at_ms() + (n.off_ms < 0 ? clear + n.off_ms : -(clear - n.off_ms)));
+      return;
+    case K::patience:
+      if (n.off_ms < 0) a.set_patience_ms(a.patience_ms() + clear + n.off_ms);  // assigned: waits longer
+      else if (a.patience_ms() > clear + 1'000) a.set_patience_ms(a.patience_ms() - (clear - n.off_ms));  // gave up: sooner
+      return;
+  }
+}
+
+// Plays the day on its own staffing until no reply, wait or patience lands within the replay
+// margin of a threshold; returns the day's own figures.
+template <typename Resort>
+std::vector<v1::ShopFigures> settle(SyntheticDay& out, const SyntheticOptions& o, Resort resort) {
+  if (o.replay_margin_ms <= 0) return simulate_in_parallel(out.shops, out.trace).figures;
+  const core::SimulationOptions so{o.replay_margin_ms};
+  for (int round = 0;; ++round) {
+    core::SimulationResult r = simulate_in_parallel(out.shops, out.trace, 0, so);
+    if (r.near_misses.empty() || round == o.nudge_rounds_max) {
+      out.near_misses_left = r.near_misses.size();
+      return std::move(r.figures);
+    }
+    std::set<std::pair<std::uint32_t, int>> done;  // one move per arrival and kind per round
+    for (const auto& n : r.near_misses) {
+      if (!done.insert({n.record, static_cast<int>(n.kind)}).second) continue;
+      nudge(*out.trace.records[n.record].mutable_arrival(), n, o.replay_margin_ms);
+      ++out.nudged;
+    }
+    resort();  // arrivals may have moved: records stay in time order
+  }
+}
+
+}  // namespace
+
 SyntheticDay generate_day(const SyntheticOptions& o) {
   SyntheticDay out;
   Gen g{std::mt19937_64(o.seed)};
@@ -145,7 +209,11 @@ SyntheticDay generate_day(const SyntheticOptions& o) {
         state[a] = want;
         v1::TraceRecord r;
         auto* st = r.mutable_agent_status();
-        st->set_at_ms(at + a);  // a millisecond apart: a stable order
+        // A millisecond apart within a group of agents with the same skills (interchangeable:
+        // their order cannot change a figure), and seconds apart between groups, specialists
+        // first: a network's jitter cannot reorder who has been idle longest across groups.
+        const TimeMs group = want != v1::AGENT_STATUS_ONLINE ? 0 : a % 4 == 0 ? 10'000 : a % 4 == 3 ? 5'000 : 0;
+        st->set_at_ms(at + group + a);
         st->set_shop_id(c.id);
         st->set_agent_id(c.agents[a].id);
         st->set_status(want);
@@ -253,8 +321,11 @@ SyntheticDay generate_day(const SyntheticOptions& o) {
       default: return 0;
     }
   };
-  std::stable_sort(out.trace.records.begin(), out.trace.records.end(),
-                   [&](const v1::TraceRecord& x, const v1::TraceRecord& y) { return at_of(x) < at_of(y); });
+  auto by_time = [&] {
+    std::stable_sort(out.trace.records.begin(), out.trace.records.end(),
+                     [&](const v1::TraceRecord& x, const v1::TraceRecord& y) { return at_of(x) < at_of(y); });
+  };
+  by_time();
   auto& h = out.trace.header;
   h.set_format("switchboard.trace.v1");
   h.set_day(o.day);
@@ -267,7 +338,7 @@ SyntheticDay generate_day(const SyntheticOptions& o) {
   h.set_start_ms(o.only_hour >= 0 ? midnight + hours.front() * core::ms_per_hour : midnight);
   h.set_end_ms(o.only_hour >= 0 ? midnight + hours.front() * core::ms_per_hour + (minutes + 45) * core::ms_per_minute
                                 : midnight + 28 * core::ms_per_hour);
-  out.trace.figures = simulate_in_parallel(out.shops, out.trace).figures;
+  out.trace.figures = settle(out, o, by_time);
   out.config_toml = shops_to_toml(out.shops, "synthetic-trace-secret-" + std::to_string(o.seed));
   return out;
 }

@@ -21,12 +21,18 @@ struct SyntheticOptions {
   double staffing = 1.0;            // agents relative to the load-sized plan
   int only_hour = -1;               // 0..23: every arrival in this one local hour...
   int minutes = 60;                 // ...within its first this many minutes (a short peak)
+  // Live replay plays a trace with some timing jitter: every reply, wait and patience that
+  // lands closer than this to a threshold is moved clear of it (0: leave them).
+  std::int64_t replay_margin_ms = 3'000;
+  int nudge_rounds_max = 8;
 };
 
 struct SyntheticDay {
   core::Trace trace;                     // with its own figures (simulated on its staffing)
   std::vector<core::ShopConfig> shops;   // the staffing plan the trace was made for
   std::string config_toml;               // the same, as a loadable config file
+  std::size_t nudged = 0;                // moments moved clear of a threshold
+  std::size_t near_misses_left = 0;      // still within the margin when the rounds ran out
 };
 
 SyntheticDay generate_day(const SyntheticOptions& options);

@@ -56,6 +56,9 @@ int generate_trace_command(const GenerateArgs& a) {
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("wrote %s: %zu records, %zu shops, %zu agents (%s) in %.1f s\n", a.out.c_str(), day.trace.records.size(),
               day.shops.size(), agents, day.trace.header.source().c_str(), s);
+  if (a.options.replay_margin_ms > 0)
+    std::printf("moved %zu replies, waits and patiences clear of their thresholds by %.1f s for live replay; %zu still closer\n",
+                day.nudged, static_cast<double>(a.options.replay_margin_ms) / 1000.0, day.near_misses_left);
   for (const auto& f : day.trace.figures) print_row(f.shop_id().c_str(), f.figures());
   return 0;
 }

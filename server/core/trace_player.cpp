@@ -38,6 +38,9 @@ struct Ev {
 
 struct Chat {
   const v1::TraceArrival* arrival = nullptr;
+  std::uint32_t record = 0;
+  TimeMs clock_start = 0;  // of the current leg: the first message, then each transfer
+  bool replied = false;    // the current leg's agent has written
   std::string session;
   std::string agent;     // the current leg's agent; empty between legs
   std::uint32_t legs_started = 0;
@@ -50,8 +53,8 @@ std::string member_key(const std::string& shop, const std::string& member) { ret
 
 class Player {
  public:
-  Player(const std::vector<ShopConfig>& shops, const Trace& trace)
-      : engine_(EngineOptions{"sim-", 64'000'000, false, false}, nullptr), trace_(trace) {
+  Player(const std::vector<ShopConfig>& shops, const Trace& trace, SimulationOptions options)
+      : engine_(EngineOptions{"sim-", 64'000'000, false, false}, nullptr), trace_(trace), options_(options) {
     now_ = trace.header.start_ms();
     Output out;
     for (auto s : shops) {
@@ -144,6 +147,18 @@ class Player {
     return false;
   }
 
+  void near(const Chat& c, std::uint32_t leg, NearMiss::Kind kind, DurationMs off) {
+    if (options_.near_miss_margin_ms > 0 && off > -options_.near_miss_margin_ms && off < options_.near_miss_margin_ms)
+      result_.near_misses.push_back(NearMiss{c.record, leg, kind, off});
+  }
+
+  static std::string queue_key(const Chat& c) { return c.arrival->shop_id() + '\x1f' + c.arrival->skill(); }
+
+  DurationMs threshold_of(const Chat& c) {
+    const ShopEngine* s = engine_.shop(c.arrival->shop_id());
+    return s == nullptr ? 45'000 : s->config().thresholds.first_response_threshold_ms;
+  }
+
   void note_once(const std::string& text) {
     if (noted_.insert(text).second) result_.notes.push_back(text);
   }
@@ -176,7 +191,7 @@ class Player {
           leave(customer(old));
         }
         const auto idx = static_cast<std::uint32_t>(chats_.size());
-        chats_.push_back(Chat{&r, {}, {}, 0, false, false, false});
+        chats_.push_back(Chat{&r, ev.chat, r.at_ms(), false, {}, {}, 0, false, false, false});
         active_[key] = idx;
         const Actor a = customer(chats_[idx]);
         join(a);
@@ -194,6 +209,7 @@ class Player {
       case Act::patience: {
         Chat& c = chats_[ev.chat];
         if (c.assigned || c.gone) return;
+        if (options_.near_miss_margin_ms > 0) last_cancel_[queue_key(c)] = {ev.chat, now_};
         v1::ClientMessage cancel;
         cancel.mutable_cancel();
         call(customer(c), cancel);
@@ -212,6 +228,10 @@ class Player {
           case v1::TraceStep::KIND_AGENT_TEXT:
             m.mutable_send_text()->set_session_id(c.session);
             m.mutable_send_text()->set_text(step.text().empty() ? "..." : step.text());
+            if (!c.replied) {
+              c.replied = true;
+              near(c, ev.leg, NearMiss::Kind::reply, now_ - c.clock_start - threshold_of(c));
+            }
             call(agent(c), m);
             break;
           case v1::TraceStep::KIND_CUSTOMER_TEXT:
@@ -219,6 +239,8 @@ class Player {
             call(customer(c), m);
             break;
           case v1::TraceStep::KIND_TRANSFER:
+            c.clock_start = now_;  // the next leg's clock
+            c.replied = false;
             m.mutable_transfer()->set_session_id(c.session);
             if (!step.to_agent_id().empty() && step.to_agent_id() != c.agent && agent_known(c.arrival->shop_id(), step.to_agent_id()))
               m.mutable_transfer()->set_to_agent_id(step.to_agent_id());
@@ -325,6 +347,18 @@ class Player {
           c.session = m.assigned().session_id();
           c.agent = m.assigned().agent_id();
           const std::uint32_t leg = c.legs_started++;
+          c.replied = false;
+          if (leg == 0) {
+            near(c, leg, NearMiss::Kind::wait, now_ - c.clock_start - threshold_of(c));
+            if (c.arrival->patience_ms() > 0)
+              near(c, leg, NearMiss::Kind::patience, now_ - (c.arrival->at_ms() + c.arrival->patience_ms()));
+            // A customer of the same queue who gave up just before: a little jitter and that
+            // customer would have been the one assigned now.
+            if (auto lc = last_cancel_.find(queue_key(c)); lc != last_cancel_.end()) {
+              near(chats_[lc->second.first], 0, NearMiss::Kind::patience, now_ - lc->second.second);
+              last_cancel_.erase(lc);
+            }
+          }
           if (leg < static_cast<std::uint32_t>(c.arrival->legs_size())) {
             const auto& steps = c.arrival->legs(static_cast<int>(leg)).steps();
             for (int s = 0; s < steps.size(); ++s) push(now_ + steps[s].after_ms(), Act::step, idx, leg, static_cast<std::uint32_t>(s));
@@ -354,6 +388,7 @@ class Player {
 
   Engine engine_;
   const Trace& trace_;
+  SimulationOptions options_;
   TimeMs now_ = 0;
   std::set<std::string> shop_ids_;
   std::priority_queue<Ev, std::vector<Ev>, std::greater<Ev>> queue_;
@@ -361,6 +396,7 @@ class Player {
   std::vector<Chat> chats_;
   std::unordered_map<std::string, std::uint32_t> active_;  // member key -> chat
   std::unordered_map<std::string, std::string> left_ids_;  // member key -> left message id
+  std::unordered_map<std::string, std::pair<std::uint32_t, TimeMs>> last_cancel_;  // queue -> chat, when
   std::set<std::string> joined_agents_;
   std::set<std::string> noted_;
   std::uint64_t calls_ = 0;
@@ -369,8 +405,8 @@ class Player {
 
 }  // namespace
 
-SimulationResult simulate(const std::vector<ShopConfig>& shops, const Trace& trace) {
-  Player p(shops, trace);
+SimulationResult simulate(const std::vector<ShopConfig>& shops, const Trace& trace, SimulationOptions options) {
+  Player p(shops, trace, options);
   return p.run();
 }
 

@@ -19,6 +19,26 @@ struct Trace {
   std::vector<switchboard::v1::ShopFigures> figures;   // the trace's own, if it carries them
 };
 
+struct SimulationOptions {
+  // > 0: report moments that land this close to a threshold (see NearMiss). Live replay has
+  // timing jitter; the synthetic generator moves such moments clear of it.
+  DurationMs near_miss_margin_ms = 0;
+};
+
+// Something in the played day that happened within the margin of a threshold, so that a few
+// hundred milliseconds of jitter could put it on the other side.
+struct NearMiss {
+  enum class Kind : std::uint8_t {
+    reply,     // a leg's first agent reply vs the first-response threshold from the leg's clock start
+    wait,      // the first assignment vs the same threshold (a wait that long is a breach)
+    patience,  // the first assignment vs the moment the customer would have given up
+  };
+  std::uint32_t record = 0;  // index of the arrival in Trace::records
+  std::uint32_t leg = 0;
+  Kind kind = Kind::reply;
+  DurationMs off_ms = 0;     // how far after (+) or before (-) the threshold it happened
+};
+
 struct SimulationResult {
   std::vector<switchboard::v1::ShopFigures> figures;  // per shop of the trace, its day
   std::uint64_t arrivals = 0;
@@ -26,9 +46,10 @@ struct SimulationResult {
   std::uint64_t steps_skipped = 0;      // the chat had moved on (closed, transferred, handed back)
   std::vector<std::string> notes;       // e.g. agents the config lacks
   std::vector<std::string> shops_missing;  // shops of the trace the config lacks: not simulated
+  std::vector<NearMiss> near_misses;       // with SimulationOptions::near_miss_margin_ms
 };
 
 // Runs the whole trace; `shops` is the staffing plan (may differ from the trace's own).
-SimulationResult simulate(const std::vector<ShopConfig>& shops, const Trace& trace);
+SimulationResult simulate(const std::vector<ShopConfig>& shops, const Trace& trace, SimulationOptions options = {});
 
 }  // namespace sb::core

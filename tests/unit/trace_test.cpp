@@ -6,6 +6,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 
@@ -54,6 +55,40 @@ TEST_CASE("a synthetic day simulates to its own figures, the same for the same s
   CHECK(same_figures(again.figures, day.trace.figures));
   CHECK(same_figures(app::generate_day(small_day(7)).trace.figures, day.trace.figures));
   CHECK(!same_figures(app::generate_day(small_day(8)).trace.figures, day.trace.figures));
+}
+
+TEST_CASE("the generator keeps replies, waits and patiences clear of their thresholds for live replay", "[trace]") {
+  app::SyntheticOptions o;
+  o.shops = 4;
+  o.sessions = 6000;
+  o.seed = 21;
+  o.only_hour = 20;
+  o.staffing = 0.7;  // short-staffed: queues form, so waits and replies meet the 45-s mark
+  core::SimulationOptions margin{3'000};
+
+  o.replay_margin_ms = 0;  // as drawn
+  const auto raw = app::generate_day(o);
+  const auto raw_run = core::simulate(raw.shops, raw.trace, margin);
+  REQUIRE(!raw_run.near_misses.empty());
+  for (const auto& n : raw_run.near_misses) {
+    CHECK(n.off_ms > -3'000);
+    CHECK(n.off_ms < 3'000);
+    REQUIRE(n.record < raw.trace.records.size());
+    CHECK(raw.trace.records[n.record].has_arrival());
+  }
+
+  o.replay_margin_ms = 3'000;  // the default: moved clear
+  const auto clear = app::generate_day(o);
+  CHECK(clear.nudged >= raw_run.near_misses.size() / 2);
+  CHECK(clear.near_misses_left == 0);
+  const auto clear_run = core::simulate(clear.shops, clear.trace, margin);
+  CHECK(clear_run.near_misses.empty());
+  CHECK(same_figures(clear_run.figures, clear.trace.figures));  // its own figures are of the moved day
+  // Moves keep each moment on its side of the threshold: the day's figures barely move.
+  const auto& a = raw.trace.figures[0].figures().response_45s_rate();
+  const auto& b = clear.trace.figures[0].figures().response_45s_rate();
+  CHECK(a.denominator() == b.denominator());
+  CHECK(std::abs(static_cast<int>(a.numerator()) - static_cast<int>(b.numerator())) <= static_cast<int>(a.denominator() / 100 + 2));
 }
 
 TEST_CASE("traces round-trip through JSON Lines and binary files", "[trace]") {
