@@ -82,7 +82,7 @@ void WebsocketSession::on_read(beast::error_code ec, std::size_t) {
   server_.metrics().frames_in.Increment();
   const auto data = buffer_.cdata();
   on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()), ws_.got_text());
-  buffer_.consume(buffer_.size());
+  buffer_.release();
   if (!closing_) do_read();
 }
 

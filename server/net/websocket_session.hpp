@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/actor.hpp"
+#include "read_buffer.hpp"
 #include "core/shop_engine.hpp"
 #include "switchboard/v1/switchboard.pb.h"
 
@@ -50,7 +51,7 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   boost::asio::steady_timer close_deadline_;  // a peer that does not read cannot finish a close
-  boost::beast::flat_buffer buffer_;
+  ReadBuffer buffer_;  // small while idle (see read_buffer.hpp)
   Server& server_;
   // Encoded frames, bounded by send_queue_messages_max. A list: an idle connection's empty
   // queue costs nothing (a deque allocates half a kilobyte up front).
