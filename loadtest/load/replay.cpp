@@ -169,7 +169,7 @@ class Replayer {
     probe_real_ = r1;
     probe_virtual_ = v1;
     TimeMs first = trace_.header.end_ms();
-    for (const auto& r : trace_.records) first = std::min(first, at_of(r));
+    for (const auto& r : trace_.records) first = std::min(first, core::record_time(r));
     const TimeMs lead = static_cast<TimeMs>(2000 * o_.speed);  // two real seconds to get going
     if (first < v1 + lead || first > v1 + lead + static_cast<TimeMs>(60'000 * o_.speed)) {
       std::fprintf(stderr,
@@ -182,15 +182,6 @@ class Replayer {
     return true;
   }
 
-  static TimeMs at_of(const v1::TraceRecord& r) {
-    switch (r.body_case()) {
-      case v1::TraceRecord::kAgentStatus: return r.agent_status().at_ms();
-      case v1::TraceRecord::kArrival: return r.arrival().at_ms();
-      case v1::TraceRecord::kOrder: return r.order().at_ms();
-      case v1::TraceRecord::kLeftReply: return r.left_reply().at_ms();
-      default: return 0;
-    }
-  }
 
   // One timer walks the records in time order.
   void schedule_records() {
@@ -198,12 +189,12 @@ class Replayer {
       maybe_done();
       return;
     }
-    record_timer_.expires_at(real_at(at_of(trace_.records[next_record_])));
+    record_timer_.expires_at(real_at(core::record_time(trace_.records[next_record_])));
     record_timer_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
       const auto now = Steady::now();
       note_lateness(now - record_timer_.expiry());
-      while (next_record_ < trace_.records.size() && real_at(at_of(trace_.records[next_record_])) <= now)
+      while (next_record_ < trace_.records.size() && real_at(core::record_time(trace_.records[next_record_])) <= now)
         play(trace_.records[next_record_++]);
       schedule_records();
     });

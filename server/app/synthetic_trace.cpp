@@ -312,18 +312,9 @@ SyntheticDay generate_day(const SyntheticOptions& o) {
       if (g.chance(0.8)) out.trace.records.push_back(std::move(reply));
     }
   }
-  auto at_of = [](const v1::TraceRecord& r) -> TimeMs {
-    switch (r.body_case()) {
-      case v1::TraceRecord::kAgentStatus: return r.agent_status().at_ms();
-      case v1::TraceRecord::kArrival: return r.arrival().at_ms();
-      case v1::TraceRecord::kOrder: return r.order().at_ms();
-      case v1::TraceRecord::kLeftReply: return r.left_reply().at_ms();
-      default: return 0;
-    }
-  };
   auto by_time = [&] {
     std::stable_sort(out.trace.records.begin(), out.trace.records.end(),
-                     [&](const v1::TraceRecord& x, const v1::TraceRecord& y) { return at_of(x) < at_of(y); });
+                     [](const v1::TraceRecord& x, const v1::TraceRecord& y) { return core::record_time(x) < core::record_time(y); });
   };
   by_time();
   auto& h = out.trace.header;

@@ -405,6 +405,16 @@ class Player {
 
 }  // namespace
 
+TimeMs record_time(const v1::TraceRecord& r) {
+  switch (r.body_case()) {
+    case v1::TraceRecord::kAgentStatus: return r.agent_status().at_ms();
+    case v1::TraceRecord::kArrival: return r.arrival().at_ms();
+    case v1::TraceRecord::kOrder: return r.order().at_ms();
+    case v1::TraceRecord::kLeftReply: return r.left_reply().at_ms();
+    default: return 0;
+  }
+}
+
 SimulationResult simulate(const std::vector<ShopConfig>& shops, const Trace& trace, SimulationOptions options) {
   Player p(shops, trace, options);
   return p.run();

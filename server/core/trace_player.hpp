@@ -49,6 +49,9 @@ struct SimulationResult {
   std::vector<NearMiss> near_misses;       // with SimulationOptions::near_miss_margin_ms
 };
 
+// When a record happens (0 for a header or figures).
+TimeMs record_time(const switchboard::v1::TraceRecord& r);
+
 // Runs the whole trace; `shops` is the staffing plan (may differ from the trace's own).
 SimulationResult simulate(const std::vector<ShopConfig>& shops, const Trace& trace, SimulationOptions options = {});
 

@@ -17,18 +17,6 @@ std::string ms(const std::string& column) {
   return "coalesce(round(extract(epoch FROM " + column + ") * 1000)::bigint, -1)";
 }
 
-// Sorts records by time; at the same millisecond statuses come before arrivals, then orders
-// and replies, as a live day usually had them (an agent online before the first customer).
-std::int64_t at_of(const v1::TraceRecord& r) {
-  switch (r.body_case()) {
-    case v1::TraceRecord::kAgentStatus: return r.agent_status().at_ms();
-    case v1::TraceRecord::kArrival: return r.arrival().at_ms();
-    case v1::TraceRecord::kOrder: return r.order().at_ms();
-    case v1::TraceRecord::kLeftReply: return r.left_reply().at_ms();
-    default: return 0;
-  }
-}
-
 struct Leg {
   std::string agent, skill;
   std::int64_t started = -1, first_reply = -1, ended = -1;
@@ -344,8 +332,10 @@ TraceExportReport export_trace(const TraceExportOptions& options, core::Trace& t
     report.error = std::string("reading the history: ") + e.what();
     return report;
   }
+  // By time; within a millisecond statuses stay before arrivals, then orders and replies, the
+  // order they were appended in (an agent online before the first customer, as live).
   std::stable_sort(trace.records.begin(), trace.records.end(),
-                   [](const v1::TraceRecord& a, const v1::TraceRecord& b) { return at_of(a) < at_of(b); });
+                   [](const v1::TraceRecord& a, const v1::TraceRecord& b) { return core::record_time(a) < core::record_time(b); });
   trace.header.set_format("switchboard.trace.v1");
   trace.header.set_day(options.day);
   trace.header.set_source("export from PostgreSQL day=" + options.day);
