@@ -1,5 +1,7 @@
 #include "json_reader.hpp"
 
+#include "utf8.hpp"
+
 #include <google/protobuf/descriptor.h>
 
 #include <cerrno>
@@ -92,28 +94,9 @@ class Reader {
         ++i_;
         continue;
       }
-      std::size_t len = 0;
       std::uint32_t cp = 0;
-      if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-      } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-      } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-      } else {
-        return false;
-      }
-      if (i_ + len > s_.size()) return false;
-      for (std::size_t k = 1; k < len; ++k) {
-        const auto cc = static_cast<unsigned char>(s_[i_ + k]);
-        if ((cc & 0xc0) != 0x80) return false;
-        cp = (cp << 6) | (cc & 0x3f);
-      }
-      if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-        return false;
+      const std::size_t len = decode_utf8(s_, i_, cp);
+      if (len == 0) return false;
       out.append(s_.substr(i_, len));
       i_ += len;
     }

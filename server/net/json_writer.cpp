@@ -1,5 +1,7 @@
 #include "json_writer.hpp"
 
+#include "utf8.hpp"
+
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/timestamp.pb.h>
 
@@ -72,29 +74,9 @@ bool put_string(const std::string& s, std::string& out) {
       continue;
     }
     // A multi-byte UTF-8 sequence: decoded to decide whether it is escaped.
-    std::size_t len = 0;
     std::uint32_t cp = 0;
-    if (c >= 0xc2 && c <= 0xdf) {
-      len = 2;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const unsigned char cc = p[i + k];
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
+    const std::size_t len = decode_utf8(s, i, cp);
+    if (len == 0) return false;
     if (escaped_by_protobuf(cp)) {
       put_u16_escape(cp, out);
     } else if (escaped_as_pair(cp)) {

@@ -25,6 +25,13 @@ namespace v1 = switchboard::v1;
 
 namespace {
 
+// Server arguments for a replay at 120x: a scaled clock starting 5 real seconds before the
+// trace, time for switchboard-load to read it and meet the clock.
+std::vector<std::string> scaled_clock_120(const core::Trace& trace) {
+  constexpr core::TimeMs lead_ms = 5'000 * 120;
+  return {"--clock", "scaled", "--speed", "120", "--clock-start", core::format_rfc3339_utc(trace.header.start_ms() - lead_ms)};
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::stringstream text;
@@ -96,9 +103,7 @@ TEST_CASE("a synthetic peak replayed live at 120x gives the trace's own figures;
   const std::string store = store_toml(pg, dir + "/journal");
   std::ofstream(plan) << "[server]\nmanual_clock_allowed = true\n[auth]\ntoken_secret = \"" << test_secret << "\"\n" << store << shops;
 
-  constexpr double speed = 120;
-  const core::TimeMs clock_start = day.trace.header.start_ms() - static_cast<core::TimeMs>(5'000 * speed);
-  ServerProcess server(store + shops, {"--clock", "scaled", "--speed", "120", "--clock-start", core::format_rfc3339_utc(clock_start)});
+  ServerProcess server(store + shops, scaled_clock_120(day.trace));
   int rc = 0;
   const std::string replay = run(std::string(SWITCHBOARD_LOAD_BINARY) + " replay " + trace + " --config " + plan +
                                      " --connect 127.0.0.1:" + std::to_string(server.port()) + " --speed 120 --expect-same --quiet",
@@ -175,9 +180,7 @@ TEST_CASE("switchboard-load synthetic over two worker processes gives the genera
   CHECK(out.find("all 2 workers") != std::string::npos);
   CHECK(out.find("cannot connect to 127.0.0.1:1") != std::string::npos);
 
-  constexpr double speed = 120;
-  const core::TimeMs clock_start = day.trace.header.start_ms() - static_cast<core::TimeMs>(5'000 * speed);
-  ServerProcess server(shops, {"--clock", "scaled", "--speed", "120", "--clock-start", core::format_rfc3339_utc(clock_start)});
+  ServerProcess server(shops, scaled_clock_120(day.trace));
   out = run(load + " synthetic" + options + " --config " + plan + " --connect 127.0.0.1:" + std::to_string(server.port()) +
                 " --speed 120 --processes 2 --sources 2 --expect-same --quiet",
             rc);
