@@ -92,7 +92,7 @@ std::int64_t now_ns() {
 }
 
 std::string hello_customer(const std::string& member) {
-  return R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"bench","memberId":")" + member + R"("}})";
+  return customer_hello("bench", member, "h");
 }
 
 std::string hello_agent(const ServerProcess& s, const std::string& id) {
@@ -228,7 +228,7 @@ std::vector<double> probe(unsigned short port, int samples, std::chrono::millise
     const auto t0 = Clock::now();
     try {
       JsonClient c(port);
-      c.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"bench","memberId":"probe"}})");
+      c.send(customer_hello("bench", "probe", "h"));
       c.reply("h", std::chrono::seconds(5));
       ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     } catch (const std::exception&) {
@@ -240,7 +240,8 @@ std::vector<double> probe(unsigned short port, int samples, std::chrono::millise
 }
 
 int slow_handshakes(int connections, int handshake_timeout_ms, int samples) {
-  ServerProcess server("[[shops]]\nid = \"bench\"\n[[shops.skills]]\nname = \"general\"\n", {},
+  // Idle widgets of a shop open to guests: a hello without a token, as a browser would send it.
+  ServerProcess server("[[shops]]\nid = \"bench\"\nguests = true\n[[shops.skills]]\nname = \"general\"\n", {},
                        "handshake_timeout_ms = " + std::to_string(handshake_timeout_ms) +
                            "\nconnections_per_address_max = 5000\n");
   std::printf("slow handshakes: %d slowloris connections, handshake timeout %d ms\n", connections, handshake_timeout_ms);
@@ -367,7 +368,7 @@ int relay_throughput(int pairs, int seconds) {
   for (int i = 1; i <= pairs; ++i) shop += "[[shops.agents]]\nid = \"r" + std::to_string(i) + "\"\nskills = [\"general\"]\nwindow = 1\n";
   ServerProcess server(shop, {}, "messages_per_second_max = 100000\nthrottle_strikes_max = 100000\n");
   const std::string config = "/tmp/sb-relay-" + std::to_string(getpid()) + ".toml";
-  std::ofstream(config) << "[auth]\ntoken_secret = \"" << test_secret << "\"\n" << shop;
+  std::ofstream(config) << test_auth_toml() << shop;
   const double sb = rate_of(run_capture({load, "relay", "--connect", "127.0.0.1:" + std::to_string(server.port()), "--config",
                                          config, "--pairs", std::to_string(pairs), "--seconds", std::to_string(seconds)}));
   std::remove(config.c_str());
@@ -391,13 +392,13 @@ int end_to_end_latency(int pairs, double rate, int seconds) {
   }
   ServerProcess server(shops, {}, "connections_max = 19000\n");
   const std::string config = "/tmp/sb-latency-" + std::to_string(getpid()) + ".toml";
-  std::ofstream(config) << "[auth]\ntoken_secret = \"" << test_secret << "\"\n" << shops;
+  std::ofstream(config) << test_auth_toml() << shops;
   const std::string out = run_capture({SWITCHBOARD_LOAD_BINARY, "latency", "--connect", "127.0.0.1:" + std::to_string(server.port()),
                                        "--config", config, "--shops", std::to_string(shop_n), "--pairs", std::to_string(pairs),
                                        "--rate", std::to_string(rate), "--seconds", std::to_string(seconds)});
   std::remove(config.c_str());
   // The server side of the same run: every call into the routing core, timed by the shard.
-  const Quantile decision = histogram_quantile(server.get("/metrics").body, "switchboard_engine_call_seconds", 0.99);
+  const Quantile decision = histogram_quantile(server.scrape(), "switchboard_engine_call_seconds", 0.99);
   std::printf("routing decisions (engine calls) during the run: %.0f, p99 %.1f us (in the bucket <= %.0f us)\n", decision.count,
               decision.value_s * 1e6, decision.bucket_le_s * 1e6);
   std::printf("  goal: p99 < 1 ms\nRESULT routing-decision %s\n", decision.count > 0 && decision.bucket_le_s <= 1e-3 ? "met" : "missed");
@@ -466,7 +467,7 @@ int metrics_scrape(int shops, int scrapes) {
   // Some traffic so histograms and per-code series exist.
   for (int s = 1; s <= shops; ++s) {
     JsonClient c(server.port());
-    c.send(hello_customer("x").replace(hello_customer("x").find("bench"), 5, "shop" + std::to_string(s)));
+    c.send(customer_hello("shop" + std::to_string(s), "x", "h"));
     c.reply("h");
     c.send(R"({"enter":{}})");
     c.send(text_msg("hi"));
@@ -484,7 +485,7 @@ int metrics_scrape(int shops, int scrapes) {
   std::size_t bytes = 0, health_bytes = 0;
   const auto health = time_get("/healthz", health_bytes);
   const auto scrape = time_get("/metrics", bytes);
-  const std::string body = server.get("/metrics").body;
+  const std::string body = server.scrape();
   std::size_t series = 0;
   std::istringstream lines(body);
   std::string line;

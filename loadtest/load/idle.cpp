@@ -52,7 +52,6 @@ int idle(const IdleOptions& o) {
       v1::ClientMessage hello;
       hello.mutable_hello()->set_role(v1::ROLE_CUSTOMER);
       hello.mutable_hello()->set_shop_id(o.shop);
-      hello.mutable_hello()->set_member_id("idle-" + std::to_string(next));
       c->send(hello);
       conns.push_back(std::move(c));
     }

@@ -27,9 +27,9 @@ std::int64_t now_us() {
 }  // namespace
 
 int latency(const LatencyOptions& o) {
-  std::string secret;
+  net::KeyRing keys;
   try {
-    secret = app::load_config(o.config).server.token_secret;
+    keys = app::load_config(o.config).server.keys;
   } catch (const app::ConfigError& e) {
     std::fprintf(stderr, "switchboard-load: %s\n", e.what());
     return 2;
@@ -108,7 +108,7 @@ int latency(const LatencyOptions& o) {
     v1::ClientMessage hello;
     hello.mutable_hello()->set_role(v1::ROLE_AGENT);
     hello.mutable_hello()->set_shop_id(shop_of(i));
-    hello.mutable_hello()->set_token(net::issue_token(secret, {shop_of(i), agent_of(i), "agent", net::unix_now_s() + 3600}));
+    hello.mutable_hello()->set_token(net::mint_token(keys, shop_of(i), agent_of(i), "agent", 3600));
     agents[i]->send(hello);
     v1::ClientMessage on;
     on.set_request_id("on");
@@ -134,7 +134,7 @@ int latency(const LatencyOptions& o) {
       v1::ClientMessage hello;
       hello.mutable_hello()->set_role(v1::ROLE_CUSTOMER);
       hello.mutable_hello()->set_shop_id(shop_of(i));
-      hello.mutable_hello()->set_member_id("c" + std::to_string(i + 1));
+      hello.mutable_hello()->set_token(net::mint_token(keys, shop_of(i), "c" + std::to_string(i + 1), "customer", 3600));
       customers[i]->send(hello);
       v1::ClientMessage enter;
       enter.mutable_enter();

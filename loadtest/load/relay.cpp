@@ -20,10 +20,10 @@ using Steady = std::chrono::steady_clock;
 int relay(const RelayOptions& o) {
   boost::asio::io_context ioc{1};
   const boost::asio::ip::tcp::endpoint server(boost::asio::ip::make_address(o.host), o.port);
-  std::string secret;
+  net::KeyRing keys;
   if (!o.echo) {
     try {
-      secret = app::load_config(o.config).server.token_secret;
+      keys = app::load_config(o.config).server.keys;
     } catch (const app::ConfigError& e) {
       std::fprintf(stderr, "switchboard-load: %s\n", e.what());
       return 2;
@@ -107,7 +107,7 @@ int relay(const RelayOptions& o) {
     hello.mutable_hello()->set_role(v1::ROLE_AGENT);
     hello.mutable_hello()->set_shop_id("relay");
     hello.mutable_hello()->set_token(
-        net::issue_token(secret, {"relay", "r" + std::to_string(i + 1), "agent", net::unix_now_s() + 3600}));
+        net::mint_token(keys, "relay", "r" + std::to_string(i + 1), "agent", 3600));
     receivers[idx]->send(hello);
     v1::ClientMessage on;
     on.set_request_id("on");
@@ -136,7 +136,7 @@ int relay(const RelayOptions& o) {
       v1::ClientMessage hello;
       hello.mutable_hello()->set_role(v1::ROLE_CUSTOMER);
       hello.mutable_hello()->set_shop_id("relay");
-      hello.mutable_hello()->set_member_id("c" + std::to_string(i + 1));
+      hello.mutable_hello()->set_token(net::mint_token(keys, "relay", "c" + std::to_string(i + 1), "customer", 3600));
       senders[idx]->send(hello);
       v1::ClientMessage enter;
       enter.mutable_enter();

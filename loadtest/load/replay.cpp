@@ -257,7 +257,7 @@ class Replayer {
     v1::ClientMessage hello;
     hello.mutable_hello()->set_role(v1::ROLE_AGENT);
     hello.mutable_hello()->set_shop_id(shop);
-    hello.mutable_hello()->set_token(net::issue_token(cfg_.server.token_secret, {shop, agent, "agent", net::unix_now_s() + 86'400}));
+    hello.mutable_hello()->set_token(net::mint_token(cfg_.server.keys, shop, agent, "agent", 86'400));
     conn->send(hello);
     return conn;
   }
@@ -278,7 +278,7 @@ class Replayer {
         const auto& o = r.order().order();
         if (!shops_.count(o.shop_id())) return;
         http_.post("/api/v1/orders", net::to_json(o),
-                   net::issue_token(cfg_.server.token_secret, {o.shop_id(), "replay", "orders", net::unix_now_s() + 86'400}));
+                   net::mint_token(cfg_.server.keys, o.shop_id(), "replay", "orders", 86'400));
         ++orders_;
         return;
       }
@@ -314,11 +314,10 @@ class Replayer {
     v1::ClientMessage hello;
     hello.mutable_hello()->set_role(v1::ROLE_CUSTOMER);
     hello.mutable_hello()->set_shop_id(a.shop_id());
-    hello.mutable_hello()->set_member_id(a.member_id());
+    hello.mutable_hello()->set_token(net::mint_token(cfg_.server.keys, a.shop_id(), a.member_id(), "customer", 86'400, a.tier()));
     ws->send(hello);
     v1::ClientMessage enter;
     enter.mutable_enter()->set_skill(a.skill());
-    enter.mutable_enter()->set_tier(a.tier());
     ws->send(enter);
     v1::ClientMessage first;
     first.mutable_send_text()->set_text(a.text().empty() ? "hello" : a.text());
@@ -514,7 +513,7 @@ class Replayer {
                 o_.part >= 0 ? ("worker " + std::to_string(o_.part) + ": ").c_str() : "", label_.c_str(), shops_.size(), o_.speed, secs, static_cast<unsigned long>(arrivals_), static_cast<unsigned long>(orders_),
                 static_cast<unsigned long>(messages_in_), static_cast<unsigned long>(messages_out_),
                 static_cast<unsigned long>(steps_skipped_), errors_ + http_.failures());
-    const std::string admin = net::issue_token(cfg_.server.token_secret, {"*", "replay", "admin", net::unix_now_s() + 3600});
+    const std::string admin = net::mint_token(cfg_.server.keys, "*", "replay", "admin", 3600);
     std::printf("%stimers fired late by p99 <= %.1f ms, at most %.1f ms of real time (x%.0f: %.2f s and %.2f s of trace time)\n",
                 o_.part >= 0 ? ("worker " + std::to_string(o_.part) + ": ").c_str() : "", late_p99_ms(),
                 static_cast<double>(late_max_us_) / 1000.0, o_.speed, late_p99_ms() * o_.speed / 1000.0,

@@ -9,6 +9,10 @@
 #include "net/codec.hpp"
 #include "net/ws_client.hpp"
 
+#include <memory>
+
+#include "app/commands.hpp"
+
 namespace sb::app {
 
 namespace v1 = switchboard::v1;
@@ -31,7 +35,7 @@ v1::AgentStatus status_of(const std::string& word) {
 
 const char* help_text =
     "commands: plain text sends a chat message in the current session\n"
-    "  customer:   /enter [skill] [A|B|C]   /cancel   /rate N   /leave TEXT   /close\n"
+    "  customer:   /enter [skill]   /cancel   /rate N   /leave TEXT   /close\n"
     "  agent:      /online /pause /offline   /session ID   /transfer AGENT | /transfer skill:NAME\n"
     "              /close   /messages   /answer MESSAGE_ID TEXT\n"
     "  supervisor: /view   /watch SESSION   /window AGENT N   /status AGENT online|pause|offline\n"
@@ -50,7 +54,7 @@ int run_chat(const ChatOptions& o) {
   auto* h = hello.mutable_hello();
   h->set_role(o.role == "agent" ? v1::ROLE_AGENT : o.role == "supervisor" ? v1::ROLE_SUPERVISOR : v1::ROLE_CUSTOMER);
   h->set_shop_id(o.shop);
-  if (o.role == "customer") h->set_member_id(o.person);
+  if (o.role == "customer" && o.token.empty()) h->set_member_id(o.person);
   h->set_token(o.token);
   client.send_text(net::to_json(hello));
 
@@ -106,10 +110,9 @@ int run_chat(const ChatOptions& o) {
       }
     } else if (cmd == "/enter") {
       std::istringstream a(rest);
-      std::string skill, tier;
-      a >> skill >> tier;
+      std::string skill;
+      a >> skill;
       m.mutable_enter()->set_skill(skill);
-      m.mutable_enter()->set_tier(tier == "A" ? v1::TIER_A : tier == "B" ? v1::TIER_B : v1::TIER_C);
     } else if (cmd == "/cancel") {
       m.mutable_cancel();
     } else if (cmd == "/rate") {
@@ -173,6 +176,26 @@ int run_chat(const ChatOptions& o) {
   reader.join();
   client.close();
   return 0;
+}
+
+void add_chat_command(CLI::App& app, Commands& commands) {
+  auto o = std::make_shared<ChatOptions>();
+  auto connect = std::make_shared<std::string>("127.0.0.1:8080");
+  auto* cmd = app.add_subcommand("chat", "Chat over WebSocket from the terminal as a customer, agent or supervisor");
+  cmd->add_option("--connect", *connect, "HOST:PORT of the server");
+  cmd->add_option("--shop", o->shop, "Shop id")->required();
+  cmd->add_option("--role", o->role, "customer, agent or supervisor")->required();
+  cmd->add_option("--as", o->person, "Your id, for the prompt (the token names who you are)");
+  cmd->add_option("--token", o->token, "Your token (a customer's from the shop's site; none as a guest)");
+  commands.push_back({cmd, [o, connect] {
+                        try {
+                          parse_listen(*connect, "--connect", o->host, o->port);
+                        } catch (const ConfigError& e) {
+                          std::cerr << "switchboard chat: " << e.what() << "\n";
+                          return 2;
+                        }
+                        return run_chat(*o);
+                      }});
 }
 
 }  // namespace sb::app

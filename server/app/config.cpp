@@ -1,6 +1,10 @@
 #include "config.hpp"
 
+#include <libpq-fe.h>
+#include <sys/resource.h>
 #include <toml++/toml.h>
+
+#include <algorithm>
 
 #include <cstdlib>
 #include <fstream>
@@ -120,6 +124,15 @@ std::vector<core::HoursSpan> spans(const Reader& r, const std::vector<std::strin
     if (!span) r.fail(where, err);
     out.push_back(*span);
   }
+  // Overlapping spans would count a minute twice in "hours today" and hide a typo.
+  auto sorted = out;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.open_minute < b.open_minute; });
+  for (std::size_t i = 1; i < sorted.size(); ++i)
+    if (sorted[i].open_minute < sorted[i - 1].close_minute)
+      r.fail(where, "spans \"" + core::format_clock_time(sorted[i - 1].open_minute) + "-" +
+                        core::format_clock_time(sorted[i - 1].close_minute % 1440) + "\" and \"" +
+                        core::format_clock_time(sorted[i].open_minute) + "-" +
+                        core::format_clock_time(sorted[i].close_minute % 1440) + "\" overlap");
   return out;
 }
 
@@ -143,9 +156,59 @@ void read_hours(const Reader& r, const toml::table& t, const std::string& where,
   }
 }
 
-core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::string& where) {
-  r.only_keys(t, where, {"id", "time_zone", "default_skill", "strategy", "handback", "greeting", "customer_token_required", "thresholds",
-                         "hours", "skills", "agents", "targets", "limits"});
+net::TokenKey read_key(const Reader& r, const toml::table& t, const std::string& where, const std::string& shop,
+                      const std::string& issuer) {
+  r.only_keys(t, where, {"kid", "secret", "secret_env", "algorithm", "public_key_file"});
+  net::TokenKey k;
+  k.kid = r.str(t, where, "kid", "", true);
+  if (k.kid.empty() || k.kid.size() > 64 || k.kid.find_first_of(" \t\r\n\"") != std::string::npos)
+    r.fail(Reader::join(where, "kid"), "must be 1 to 64 characters without spaces or quotes");
+  k.shop = shop;
+  k.issuer = issuer;
+  const std::string alg = r.str(t, where, "algorithm", "HS256");
+  if (alg == "HS256") k.algorithm = net::KeyAlgorithm::hs256;
+  else if (alg == "RS256") k.algorithm = net::KeyAlgorithm::rs256;
+  else if (alg == "ES256") k.algorithm = net::KeyAlgorithm::es256;
+  else r.fail(Reader::join(where, "algorithm"), "must be HS256, RS256 or ES256, got \"" + alg + "\"");
+  if (k.algorithm != net::KeyAlgorithm::hs256) {
+    const std::string file = r.str(t, where, "public_key_file", "", true);
+    std::ifstream in(file);
+    std::ostringstream pem;
+    pem << in.rdbuf();
+    k.material = pem.str();
+    if (!in || k.material.find("-----BEGIN PUBLIC KEY-----") == std::string::npos)
+      r.fail(Reader::join(where, "public_key_file"), "\"" + file + "\" is not a readable PEM public key");
+    return k;
+  }
+  k.material = r.str(t, where, "secret", "");
+  const std::string env = r.str(t, where, "secret_env", "");
+  if (!env.empty()) {
+    const char* v = std::getenv(env.c_str());
+    if (v == nullptr || *v == '\0') r.fail(Reader::join(where, "secret_env"), "environment variable " + env + " is not set");
+    k.material = v;
+  }
+  if (k.material.size() < 32) r.fail(Reader::join(where, "secret"), "must be at least 32 bytes (HS256 needs a 256-bit key)");
+  return k;
+}
+
+void read_auth(const Reader& r, const toml::table& root, net::ServerOptions& s) {
+  const auto* auth = r.table(root, "", "auth");
+  if (auth == nullptr) r.fail("auth", "is required: [auth] with at least one [[auth.keys]]");
+  r.only_keys(*auth, "auth", {"issuer", "audience", "clock_skew_s", "resume_token_ttl_s", "keys"});
+  s.resume_token_ttl_s = r.integer(*auth, "auth", "resume_token_ttl_s", 86'400, 60, 7 * 86'400);
+  s.keys.audience = r.str(*auth, "auth", "audience", "switchboard");
+  s.keys.clock_skew_s = r.integer(*auth, "auth", "clock_skew_s", 60, 0, 600);
+  const std::string issuer = r.str(*auth, "auth", "issuer", "switchboard");
+  const auto keys = r.tables(*auth, "auth", "keys");
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    s.keys.keys.push_back(read_key(r, *keys[i], "auth.keys[" + std::to_string(i) + "]", "", issuer));
+  if (s.keys.signing_key() == nullptr)
+    r.fail("auth.keys", "needs at least one HS256 key with a secret: the server signs resume tokens with the first");
+}
+
+core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::string& where, std::vector<net::TokenKey>& keys) {
+  r.only_keys(t, where, {"id", "time_zone", "default_skill", "strategy", "handback", "greeting", "guests", "token_issuer",
+                         "keys", "thresholds", "hours", "skills", "agents", "targets", "limits"});
   core::ShopConfig c;
   c.id = r.str(t, where, "id", "", true);
   if (c.id.empty() || c.id.size() > 64 || c.id.find_first_of(" /?#\x1f") != std::string::npos)
@@ -164,7 +227,11 @@ core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::str
   else if (handback == "first_receiver_wait") c.handback = core::Handback::first_receiver_wait;
   else r.fail(Reader::join(where, "handback"), "must be queue_front or first_receiver_wait, got \"" + handback + "\"");
   c.greeting = r.str(t, where, "greeting", c.greeting);
-  c.customer_token_required = r.boolean(t, where, "customer_token_required", false);
+  c.guests = r.boolean(t, where, "guests", false);
+  const std::string token_issuer = r.str(t, where, "token_issuer", c.id);
+  const auto key_tables = r.tables(t, where, "keys");
+  for (std::size_t i = 0; i < key_tables.size(); ++i)
+    keys.push_back(read_key(r, *key_tables[i], Reader::join(where, "keys[" + std::to_string(i) + "]"), c.id, token_issuer));
 
   if (const auto* th = r.table(t, where, "thresholds")) {
     const std::string w = Reader::join(where, "thresholds");
@@ -297,6 +364,8 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
         r.fail("server.admin_listen", "must be HOST:PORT, got \"" + admin + "\"");
       }
     }
+    if (s.admin_listener && s.admin_host == s.host && s.admin_port == s.port && s.port != 0)
+      r.fail("server.admin_listen", "is the same address as server.listen (" + listen + "); give the admin listener its own");
     s.threads = static_cast<std::size_t>(r.integer(*t, "server", "threads", 2, 1, threads_max));
     s.manual_clock_allowed = r.boolean(*t, "server", "manual_clock_allowed", false);
     s.send_queue_messages_max = static_cast<std::size_t>(r.integer(*t, "server", "send_queue_messages_max", 1024, 1, 1'000'000));
@@ -313,23 +382,11 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
     s.allowed_origins = r.strings(*t, "server", "allowed_origins");
     s.metrics_token_required = r.boolean(*t, "server", "metrics_token_required", false);
   }
-  const auto* auth = r.table(root, "", "auth");
-  if (auth == nullptr) r.fail("auth", "is required: [auth] token_secret or token_secret_env");
-  r.only_keys(*auth, "auth", {"token_secret", "token_secret_env", "resume_token_ttl_s"});
-  s.resume_token_ttl_s = r.integer(*auth, "auth", "resume_token_ttl_s", 86'400, 60, 7 * 86'400);
-  s.token_secret = r.str(*auth, "auth", "token_secret", "");
-  const std::string env = r.str(*auth, "auth", "token_secret_env", "");
-  if (!env.empty()) {
-    const char* v = std::getenv(env.c_str());
-    if (v == nullptr || *v == '\0') r.fail("auth.token_secret_env", "environment variable " + env + " is not set");
-    s.token_secret = v;
-  }
-  if (s.token_secret.size() < 16) r.fail("auth.token_secret", "must be at least 16 characters");
-
+  read_auth(r, root, s);
   if (const auto* t = r.table(root, "", "store")) {
     r.only_keys(*t, "store", {"database_url", "database_url_env", "journal_dir", "node_id", "migrations_dir",
                               "migrate_on_start", "transcripts", "batch_interval_ms", "batch_events_max",
-                              "journal_bytes_max", "segment_bytes_max", "retention_days"});
+                              "journal_bytes_max", "segment_bytes_max", "retention_days", "journal_free_bytes_min"});
     store::StoreOptions so;
     so.database_url = r.str(*t, "store", "database_url", "");
     const std::string url_env = r.str(*t, "store", "database_url_env", "");
@@ -342,7 +399,20 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
     } else if (so.database_url.empty()) {
       r.fail("store.database_url", "is required in [store] (or database_url_env)");
     }
+    if (!so.database_url.empty()) {
+      char* err = nullptr;
+      PQconninfoOption* parsed = PQconninfoParse(so.database_url.c_str(), &err);
+      if (parsed == nullptr) {
+        const std::string why = err != nullptr ? err : "cannot be parsed";
+        PQfreemem(err);
+        r.fail(url_env.empty() ? "store.database_url" : "store.database_url_env",
+               "is not a PostgreSQL connection URL or key=value string: " + why);
+      }
+      PQconninfoFree(parsed);
+    }
     so.journal_dir = r.str(*t, "store", "journal_dir", so.journal_dir);
+    so.journal_free_bytes_min = static_cast<std::uint64_t>(
+        r.integer(*t, "store", "journal_free_bytes_min", 64LL << 20, 0, 1LL << 50));
     so.node_id = r.str(*t, "store", "node_id", so.node_id);
     so.migrations_dir = r.str(*t, "store", "migrations_dir", SB_MIGRATIONS_DIR);
     so.migrate_on_start = r.boolean(*t, "store", "migrate_on_start", true);
@@ -358,11 +428,37 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
   if (shops.empty()) r.fail("shops", "at least one [[shops]] is required");
   std::set<std::string> ids;
   for (std::size_t i = 0; i < shops.size(); ++i) {
-    auto shop = read_shop(r, *shops[i], "shops[" + std::to_string(i) + "]");
+    auto shop = read_shop(r, *shops[i], "shops[" + std::to_string(i) + "]", s.keys.keys);
     if (!ids.insert(shop.id).second) r.fail("shops[" + std::to_string(i) + "].id", "shop \"" + shop.id + "\" is defined twice");
     cfg.shops.push_back(std::move(shop));
   }
+  std::set<std::string> kids;
+  for (const auto& k : s.keys.keys)
+    if (!kids.insert(k.kid).second)
+      r.fail(k.shop.empty() ? "auth.keys" : "shops." + k.shop + ".keys", "key id \"" + k.kid + "\" is used twice; every kid must be unique");
   return cfg;
+}
+
+std::vector<std::string> check_runtime(AppConfig& cfg) {
+  std::vector<std::string> warnings;
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY) return warnings;
+  // Kept back from connections: the listeners, the journal and its directory, the database,
+  // the shards' wakeups, logs, and some slack for HTTP calls.
+  constexpr std::size_t reserved = 64;
+  const std::size_t fit = files.rlim_cur > reserved ? static_cast<std::size_t>(files.rlim_cur) - reserved : 1;
+  if (cfg.server.connections_max > fit) {
+    warnings.push_back("server.connections_max " + std::to_string(cfg.server.connections_max) +
+                       " is above what the open-files limit (" + std::to_string(files.rlim_cur) +
+                       ", ulimit -n) leaves for connections; capped at " + std::to_string(fit) +
+                       " (raise LimitNOFILE / ulimit -n to allow more)");
+    cfg.server.connections_max = fit;
+  }
+  return warnings;
+}
+
+std::string auth_toml(const std::string& kid, const std::string& secret) {
+  return "[auth]\n[[auth.keys]]\nkid = \"" + kid + "\"\nsecret = \"" + secret + "\"\n";
 }
 
 AppConfig load_config(const std::string& path) {

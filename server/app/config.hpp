@@ -28,6 +28,14 @@ struct AppConfig {
   std::string store_problem;
 };
 
+// Checks against this machine, made by serve and check-config: a connections_max above the
+// process's open-files limit is capped to fit (each connection holds one file; some are kept
+// for the journal, the database and the listeners). Returns the warnings to print.
+std::vector<std::string> check_runtime(AppConfig& cfg);
+
+// An [auth] table with one operator key, for generated configs (plans, tests, benchmarks).
+std::string auth_toml(const std::string& kid, const std::string& secret);
+
 // Throws ConfigError.
 AppConfig load_config(const std::string& path);
 AppConfig parse_config(const std::string& text, const std::string& source_name);

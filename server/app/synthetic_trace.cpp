@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "config.hpp"
 #include "simulation.hpp"
 
 namespace sb::app {
@@ -330,14 +331,14 @@ SyntheticDay generate_day(const SyntheticOptions& o) {
   h.set_end_ms(o.only_hour >= 0 ? midnight + hours.front() * core::ms_per_hour + (minutes + 45) * core::ms_per_minute
                                 : midnight + 28 * core::ms_per_hour);
   out.trace.figures = settle(out, o, by_time);
-  out.config_toml = shops_to_toml(out.shops, "synthetic-trace-secret-" + std::to_string(o.seed));
+  out.config_toml = shops_to_toml(out.shops, "synthetic-trace-signing-key-0123456789-" + std::to_string(o.seed));
   return out;
 }
 
 std::string shops_to_toml(const std::vector<core::ShopConfig>& shops, const std::string& token_secret) {
   std::ostringstream t;
   t << "# Written by switchboard generate-trace: the staffing plan the trace was made for.\n"
-    << "[server]\nthreads = 2\nmanual_clock_allowed = true\n\n[auth]\ntoken_secret = \"" << token_secret << "\"\n";
+    << "[server]\nthreads = 2\nmanual_clock_allowed = true\n\n" << auth_toml("plan", token_secret);
   for (const auto& s : shops) {
     t << "\n[[shops]]\nid = \"" << s.id << "\"\ntime_zone = \"" << tz_text(s.hours.utc_offset_minutes())
       << "\"\ndefault_skill = \"" << s.default_skill << "\"\nstrategy = \""

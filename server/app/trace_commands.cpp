@@ -1,5 +1,9 @@
 #include "trace_commands.hpp"
 
+#include <memory>
+
+#include "app/commands.hpp"
+
 #include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
@@ -168,6 +172,50 @@ int export_trace_command(const ExportArgs& a) {
               static_cast<unsigned long>(r.left_messages), s);
   for (const auto& n : r.notes) std::printf("note: %s\n", n.c_str());
   return 0;
+}
+
+}  // namespace sb::app
+
+namespace sb::app {
+
+void add_trace_commands(CLI::App& app, Commands& commands) {
+  auto gen = std::make_shared<GenerateArgs>();
+  auto margin_s = std::make_shared<double>(3);
+  auto* gen_cmd = app.add_subcommand("generate-trace", "Write a synthetic peak-day trace and the staffing plan it was made for");
+  gen_cmd->add_option("--out", gen->out, "Trace file: .jsonl (JSON Lines) or .pb (binary)")->required();
+  gen_cmd->add_option("--config-out", gen->config_out, "Write the staffing plan here as a config file");
+  gen_cmd->add_option("--shops", gen->options.shops, "Shops (sizes skewed)");
+  gen_cmd->add_option("--sessions", gen->options.sessions, "Chats in the day (or the hour)");
+  gen_cmd->add_option("--seed", gen->options.seed, "Random seed: same seed, same trace");
+  gen_cmd->add_option("--day", gen->options.day, "Shop-local day, YYYY-MM-DD");
+  gen_cmd->add_option("--staffing", gen->options.staffing, "Agents relative to the load-sized plan (1.0)");
+  gen_cmd->add_option("--hour", gen->options.only_hour, "Put every chat in this one local hour (0-23): a peak hour");
+  gen_cmd->add_option("--minutes", gen->options.minutes, "With --hour: only its first N minutes (5-60), staffed for that rate");
+  gen_cmd->add_option("--replay-margin-s", *margin_s,
+                      "Move replies, waits and patiences this far clear of their thresholds, for live replay (0: off)")
+      ->check(CLI::Range(0.0, 30.0));
+  commands.push_back({gen_cmd, [gen, margin_s] {
+                        gen->options.replay_margin_ms = static_cast<std::int64_t>(*margin_s * 1000);
+                        return generate_trace_command(*gen);
+                      }});
+
+  auto sim = std::make_shared<SimulateArgs>();
+  auto* sim_cmd = app.add_subcommand("simulate", "Play a trace through the routing core on virtual time against a staffing plan");
+  sim_cmd->add_option("trace", sim->trace, "Trace file (.jsonl or .pb)")->required();
+  sim_cmd->add_option("--config", sim->config, "Config file with the shops and agents to simulate")->required();
+  sim_cmd->add_option("--report", sim->report, "Write the simulated figures here (JSON Lines, one shop per line)");
+  sim_cmd->add_flag("--expect-same", sim->expect_same, "Exit 1 unless the figures equal the trace's own");
+  sim_cmd->add_option("--threads", sim->threads, "Threads (shops are split between them; 0: one per core)");
+  commands.push_back({sim_cmd, [sim] { return simulate_command(*sim); }});
+
+  auto exp = std::make_shared<ExportArgs>();
+  auto* exp_cmd = app.add_subcommand("export-trace", "Write a day of the PostgreSQL history as a trace, for simulate and replay");
+  exp_cmd->add_option("--config", exp->config, "Config file with the shops (and [store], unless --database)")->required();
+  exp_cmd->add_option("--database", exp->database, "PostgreSQL URL (instead of the config's [store])");
+  exp_cmd->add_option("--shop", exp->shops, "Shop id (repeat for several; default: every shop of the config)");
+  exp_cmd->add_option("--day", exp->day, "Shop-local day, YYYY-MM-DD")->required();
+  exp_cmd->add_option("--out", exp->out, "Trace file: .jsonl (JSON Lines) or .pb (binary)")->required();
+  commands.push_back({exp_cmd, [exp] { return export_trace_command(*exp); }});
 }
 
 }  // namespace sb::app

@@ -129,10 +129,38 @@ void FiguresBook::message_left(TimeMs at) {
 
 void FiguresBook::message_replied(TimeMs left_at) {
   const LocalTime lt = to_local(left_at, config_.hours.utc_offset_minutes());
+  add("", Counter::messages_replied);
+  if (lt.day < forgotten_before_) return;
   DayTally& d = day_of(lt.day);
   ++d.shop.messages_replied;
   ++d.hours[static_cast<std::size_t>(lt.hour())].messages_replied;
-  add("", Counter::messages_replied);
+}
+
+void FiguresBook::forget_days_before(DayNumber day) {
+  if (day <= forgotten_before_) return;
+  forgotten_before_ = day;
+  days_.erase(days_.begin(), days_.lower_bound(day));
+  // Renumber the members the kept days still name; the others are forgotten with their days.
+  std::unordered_map<std::uint32_t, std::uint32_t> renumber;
+  auto remap = [&](std::unordered_set<std::uint32_t>& set) {
+    std::unordered_set<std::uint32_t> next;
+    for (std::uint32_t m : set) next.insert(renumber.try_emplace(m, static_cast<std::uint32_t>(renumber.size())).first->second);
+    set = std::move(next);
+  };
+  auto remap_tally = [&](Tally& t) {
+    remap(t.inquiring);
+    remap(t.converted);
+  };
+  for (auto& [d, tally] : days_) {
+    remap_tally(tally.shop);
+    for (auto& h : tally.hours) remap_tally(h);
+    for (auto* group : {&tally.skills, &tally.agents, &tally.categories})
+      for (auto& [name, t] : *group) remap_tally(t);
+  }
+  std::unordered_map<std::string, std::uint32_t> kept;
+  for (auto& [member, old] : members_)
+    if (auto it = renumber.find(old); it != renumber.end()) kept.emplace(member, it->second);
+  members_ = std::move(kept);
 }
 
 std::uint32_t FiguresBook::member_index(const std::string& member) {

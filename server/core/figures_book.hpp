@@ -3,6 +3,8 @@
 #pragma once
 
 #include <array>
+#include <cassert>
+#include <climits>
 #include <cstdint>
 #include <map>
 #include <unordered_map>
@@ -67,12 +69,21 @@ class FiguresBook {
   // An interval with at least one agent online; returns its pieces per local day.
   std::vector<std::pair<DayNumber, DurationMs>> online(TimeMs from, TimeMs to);
 
+  // Bounds memory: days before `day` are dropped (their figures stay in /metrics and PostgreSQL),
+  // and so are the members only they knew. A reply to a message left on a dropped day still
+  // counts in /metrics and PostgreSQL, not here.
+  void forget_days_before(DayNumber day);
+  DayNumber forgotten_before() const { return forgotten_before_; }
+
   // open_since >= 0: an online interval still running, counted up to now.
   switchboard::v1::ShopFigures snapshot(DayNumber day, TimeMs now, TimeMs online_open_since) const;
   const DayTally* day(DayNumber d) const;
 
  private:
-  DayTally& day_of(DayNumber d) { return days_[d]; }
+  DayTally& day_of(DayNumber d) {
+    assert(d >= forgotten_before_ && "figures of a forgotten day cannot change");
+    return days_[d];
+  }
   template <typename F>
   void each(const Origin& o, const std::string& agent, F&& f);
   void add(const std::string& skill, Counter c, std::uint64_t delta = 1);
@@ -84,6 +95,7 @@ class FiguresBook {
   std::map<DayNumber, DayTally> days_;
   // Each member's string once; the day's distinct-member sets hold these small numbers.
   std::unordered_map<std::string, std::uint32_t> members_;
+  DayNumber forgotten_before_ = INT32_MIN;
 };
 
 }  // namespace sb::core

@@ -69,7 +69,7 @@ struct ShopConfig {
   ServiceHours hours;
   std::vector<CategoryTarget> targets;
   Limits limits;
-  bool customer_token_required = false;
+  bool guests = false;  // customers without a token are welcome, each under a server-assigned id
 
   const SkillConfig* find_skill(const std::string& name) const {
     for (const auto& s : skills)

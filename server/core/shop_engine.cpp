@@ -14,6 +14,9 @@ namespace {
 
 constexpr std::uint32_t window_sessions_max = 50;
 constexpr std::size_t left_messages_list_max = 1000;
+// Days of figures the API answers from memory; older ones come from PostgreSQL's views. Past
+// every window that can still change a day (ratings 7 days at most, attribution 30 days).
+constexpr DayNumber figures_days_kept = 62;
 
 std::shared_ptr<v1::ServerMessage> make_msg() { return std::make_shared<v1::ServerMessage>(); }
 
@@ -145,6 +148,17 @@ v1::HistoryEvent& ShopEngine::event(Output& out, TimeMs now, v1::EventKind kind,
   return e;
 }
 
+void ShopEngine::supervisor_action(TimeMs now, const Actor& a, const char* action, const std::string& session_id,
+                                   const std::string& target, std::string detail, Output& out) {
+  if (a.role != v1::ROLE_SUPERVISOR) return;
+  auto& e = event(out, now, v1::EVENT_KIND_SUPERVISOR_ACTION);
+  e.set_agent_id(a.person);
+  e.set_ref_id(action);
+  e.set_session_id(session_id);
+  e.set_target_id(target);
+  e.set_text(std::move(detail));
+}
+
 void ShopEngine::accrue_online(TimeMs from, TimeMs to, Output& out) {
   for (const auto& [day, ms] : book_.online(from, to)) {
     auto& e = event(out, to, v1::EVENT_KIND_SHOP_ONLINE);
@@ -173,16 +187,25 @@ void ShopEngine::start(TimeMs now, Output& out) {
   refresh_gauges();
 }
 
-void ShopEngine::person_joined(TimeMs now, const Actor& a, Output& out, const v1::Hello* hello) {
-  assert(a.shop == config_.id);
+void ShopEngine::person_joined(TimeMs now, const Actor& given, Output& out, const v1::Hello* hello) {
+  assert(given.shop == config_.id);
+  Actor a = given;
   bool resumed = false;
   switch (a.role) {
     case v1::ROLE_CUSTOMER: {
+      // A new guest is named here, never by the client: ids are the shop's, like session ids.
+      if (a.person.empty()) {
+        assert(a.guest);
+        a.person = external_id('g', next_id_++);
+      }
       Chat& chat = chats_[a.person];
       if (chat.id == 0) {
         chat.id = next_chat_id_++;
         chat.member = a.person;
       }
+      // The tier is the token's; a chat already queued or in session keeps the one it began with.
+      if (chat.state == ChatState::idle || chat.state == ChatState::entered)
+        chat.tier = a.tier == v1::TIER_UNSPECIFIED ? v1::TIER_C : a.tier;
       ++chat.connections;
       if (chat.detached) {
         chat.detached = false;
@@ -266,9 +289,6 @@ void ShopEngine::handle(TimeMs now, const Actor& a, const v1::ClientMessage& msg
     reply_error(out, v1::ERROR_CODE_FORBIDDEN, std::string(what) + " is for " + who);
   };
   switch (msg.body_case()) {
-    case v1::ClientMessage::kHello:
-      reply_error(out, v1::ERROR_CODE_INVALID_STATE, "hello was already accepted on this connection");
-      break;
     case v1::ClientMessage::kEnter:
       customer ? on_enter(now, a, msg.enter(), out) : forbid("enter", "customers");
       break;
@@ -306,17 +326,11 @@ void ShopEngine::handle(TimeMs now, const Actor& a, const v1::ClientMessage& msg
       }
       break;
     case v1::ClientMessage::kWatchSession:
-      supervisor ? on_watch(a, msg.watch_session(), out) : forbid("watch_session", "supervisors");
+      supervisor ? on_watch(now, a, msg.watch_session(), out) : forbid("watch_session", "supervisors");
       break;
     case v1::ClientMessage::kSetWindow:
-      supervisor ? on_set_window(now, msg.set_window(), out) : forbid("set_window", "supervisors");
+      supervisor ? on_set_window(now, a, msg.set_window(), out) : forbid("set_window", "supervisors");
       break;
-    case v1::ClientMessage::kPing: {
-      v1::ServerMessage m;
-      set_time(m.mutable_pong()->mutable_server_time(), now);
-      out.reply = std::move(m);
-      break;
-    }
     default:
       reply_error(out, v1::ERROR_CODE_UNKNOWN_MESSAGE, "the message has no body this server knows");
       break;
@@ -349,7 +363,6 @@ void ShopEngine::on_enter(TimeMs now, const Actor& a, const v1::Enter& m, Output
   }
   chat.state = ChatState::entered;
   chat.skill = skill;
-  chat.tier = m.tier() == v1::TIER_UNSPECIFIED ? v1::TIER_C : m.tier();
   reply_ack(out);
   auto msg = make_msg();
   auto* g = msg->mutable_greeting();
@@ -641,6 +654,7 @@ void ShopEngine::on_set_status(TimeMs now, const Actor& a, const v1::SetAgentSta
     reply_error(out, v1::ERROR_CODE_INVALID_ARGUMENT, "set_agent_status.status is missing");
     return;
   }
+  supervisor_action(now, a, "set_agent_status", "", target, v1::AgentStatus_Name(m.status()), out);
   set_status(now, *agent, m.status(), out);
   reply_ack(out);
 }
@@ -705,6 +719,7 @@ void ShopEngine::on_transfer(TimeMs now, const Actor& a, const v1::Transfer& m, 
       reply_error(out, v1::ERROR_CODE_NOT_FOUND, "shop " + config_.id + " has no skill \"" + m.to_skill() + "\"");
       return;
     }
+    supervisor_action(now, a, "transfer", m.session_id(), s->agent(), "to skill " + m.to_skill(), out);
     requeue(now, *s, m.to_skill(), out);
     reply_ack(out, m.session_id());
     dispatch(now, out);
@@ -730,6 +745,7 @@ void ShopEngine::on_transfer(TimeMs now, const Actor& a, const v1::Transfer& m, 
     return;
   }
   const std::string from = s->agent();
+  supervisor_action(now, a, "transfer", m.session_id(), from, "to agent " + target->config->id, out);
   end_leg(now, *s, true, out);
   stop_clock(*s);
   const std::uint64_t clock = next_id_++;
@@ -804,6 +820,7 @@ void ShopEngine::on_close(TimeMs now, const Actor& a, const v1::CloseSession& m,
   const v1::CloseReason reason = a.role == v1::ROLE_AGENT      ? v1::CLOSE_REASON_AGENT
                                  : a.role == v1::ROLE_CUSTOMER ? v1::CLOSE_REASON_CUSTOMER
                                                                : v1::CLOSE_REASON_SUPERVISOR;
+  supervisor_action(now, a, "close_session", m.session_id(), s->waiting_request == 0 ? s->agent() : std::string(), "", out);
   close_session(now, *s, reason, out);
   reply_ack(out, m.session_id());
 }
@@ -1001,6 +1018,7 @@ OrderResult ShopEngine::order(TimeMs now, const v1::Order& o, Output& out) {
   }
   r.ok = true;
   r.duplicate = !order_ids_.insert(o.order_id()).second;
+  if (!r.duplicate) order_ids_by_age_.emplace_back(now, o.order_id());
   book_.order(r.duplicate);
   if (r.duplicate) return r;
   const std::size_t order_event = out.events.size();
@@ -1073,18 +1091,18 @@ void ShopEngine::on_reply_left(TimeMs now, const Actor& a, const v1::ReplyLeftMe
   deliver(out, v1::ROLE_CUSTOMER, lm.member_id(), msg);
 }
 
-void ShopEngine::on_watch(const Actor& a, const v1::WatchSession& m, Output& out) {
+void ShopEngine::on_watch(TimeMs now, const Actor& a, const v1::WatchSession& m, Output& out) {
   Session* s = find_session(m.session_id());
   if (s == nullptr || !s->open()) {
     reply_error(out, v1::ERROR_CODE_NOT_FOUND, "no open session \"" + m.session_id() + "\" in shop " + config_.id);
     return;
   }
   if (m.stop()) {
-    s->watchers.erase(a.person);
+    if (s->watchers.erase(a.person) > 0) supervisor_action(now, a, "stop_watching", m.session_id(), s->agent(), "", out);
     reply_ack(out, m.session_id());
     return;
   }
-  s->watchers.insert(a.person);
+  if (s->watchers.insert(a.person).second) supervisor_action(now, a, "watch_session", m.session_id(), s->agent(), "", out);
   reply_ack(out, m.session_id());
   for (const auto& cm : s->transcript) {
     auto msg = make_msg();
@@ -1093,7 +1111,7 @@ void ShopEngine::on_watch(const Actor& a, const v1::WatchSession& m, Output& out
   }
 }
 
-void ShopEngine::on_set_window(TimeMs now, const v1::SetWindow& m, Output& out) {
+void ShopEngine::on_set_window(TimeMs now, const Actor& a, const v1::SetWindow& m, Output& out) {
   Agent* agent = find_agent(m.agent_id());
   if (agent == nullptr) {
     reply_error(out, v1::ERROR_CODE_NOT_FOUND, "no agent \"" + m.agent_id() + "\" in shop " + config_.id);
@@ -1104,6 +1122,8 @@ void ShopEngine::on_set_window(TimeMs now, const v1::SetWindow& m, Output& out) 
                 "set_window.window must be 1 to " + std::to_string(window_sessions_max) + ", got " + std::to_string(m.window()));
     return;
   }
+  supervisor_action(now, a, "set_window", "", m.agent_id(),
+                    std::to_string(agent->window) + " -> " + std::to_string(m.window()), out);
   agent->window = static_cast<std::uint32_t>(m.window());
   reply_ack(out);
   announce_agent(now, *agent, out);
@@ -1173,9 +1193,27 @@ void ShopEngine::on_timer(TimeMs now, const TimerKey& key, Output& out) {
         accrue_online(online_since_, now, out);
         online_since_ = now;
       }
+      forget_expired(now);
       timer(out, now + ms_per_hour, TimerKind::hour_boundary, 0);
       break;
   }
+}
+
+void ShopEngine::forget_expired(TimeMs now) {
+  const auto& t = config_.thresholds;
+  std::erase_if(last_served_, [&](const auto& kv) { return now - kv.second.at > t.first_receiver_lookback_ms; });
+  for (auto& [member, list] : inquiries_)
+    std::erase_if(list, [&](const Inquiry& i) { return i.connected_at + t.attribution_window_ms < now; });
+  std::erase_if(inquiries_, [](const auto& kv) { return kv.second.empty(); });
+  for (auto& [member, list] : purchases_)
+    std::erase_if(list, [&](const Purchase& p) { return p.at + t.attribution_window_ms < now; });
+  std::erase_if(purchases_, [](const auto& kv) { return kv.second.empty(); });
+  while (!order_ids_by_age_.empty() && order_ids_by_age_.front().first + t.attribution_window_ms < now) {
+    order_ids_.erase(order_ids_by_age_.front().second);
+    order_ids_by_age_.pop_front();
+  }
+  const DayNumber today = to_local(now, config_.hours.utc_offset_minutes()).day;
+  book_.forget_days_before(today - figures_days_kept);
 }
 
 void ShopEngine::on_clock_timer(TimeMs now, const TimerKey& key, Output& out) {

@@ -183,8 +183,8 @@ class ShopEngine {
   void on_close(TimeMs now, const Actor& a, const switchboard::v1::CloseSession& m, Output& out);
   void on_list_left(const switchboard::v1::ListLeftMessages& m, Output& out);
   void on_reply_left(TimeMs now, const Actor& a, const switchboard::v1::ReplyLeftMessage& m, Output& out);
-  void on_watch(const Actor& a, const switchboard::v1::WatchSession& m, Output& out);
-  void on_set_window(TimeMs now, const switchboard::v1::SetWindow& m, Output& out);
+  void on_watch(TimeMs now, const Actor& a, const switchboard::v1::WatchSession& m, Output& out);
+  void on_set_window(TimeMs now, const Actor& a, const switchboard::v1::SetWindow& m, Output& out);
 
   // --- lifecycle (shop_engine.cpp)
   void begin_request(TimeMs now, const Actor& a, Chat& chat, const switchboard::v1::ChatMessage& first, Output& out);
@@ -237,6 +237,11 @@ class ShopEngine {
   void accrue_online(TimeMs from, TimeMs to, Output& out);
   switchboard::v1::HistoryEvent& event(Output& out, TimeMs now, switchboard::v1::EventKind kind, const Origin* origin = nullptr);
   void on_clock_timer(TimeMs now, const TimerKey& key, Output& out);
+  // Every remembered set has a bound: what no rule can use any more is dropped (hourly).
+  void forget_expired(TimeMs now);
+  // Who did what as a supervisor, kept in history (listen-in, windows, statuses, transfers, closes).
+  void supervisor_action(TimeMs now, const Actor& a, const char* action, const std::string& session_id,
+                         const std::string& target, std::string detail, Output& out);
 
   ShopConfig config_;
   std::uint32_t index_;
@@ -259,6 +264,7 @@ class ShopEngine {
   std::unordered_map<std::string, std::vector<Inquiry>> inquiries_;  // valid sessions, per member
   std::unordered_map<std::string, std::vector<Purchase>> purchases_;
   std::unordered_set<std::string> order_ids_;
+  std::deque<std::pair<TimeMs, std::string>> order_ids_by_age_;  // forgotten after the attribution window
   std::uint64_t next_id_ = 1;
   std::uint64_t next_event_ = 1;
   bool record_history_ = true;

@@ -136,7 +136,9 @@ class Player {
     absorb(out);
   }
 
-  static Actor customer(const Chat& c) { return {v1::ROLE_CUSTOMER, c.arrival->shop_id(), c.arrival->member_id()}; }
+  static Actor customer(const Chat& c) {
+    return {v1::ROLE_CUSTOMER, c.arrival->shop_id(), c.arrival->member_id(), c.arrival->tier(), false};
+  }
   static Actor agent(const Chat& c) { return {v1::ROLE_AGENT, c.arrival->shop_id(), c.agent}; }
 
   bool agent_known(const std::string& shop, const std::string& agent_id) {
@@ -197,7 +199,6 @@ class Player {
         join(a);
         v1::ClientMessage enter;
         enter.mutable_enter()->set_skill(r.skill());
-        enter.mutable_enter()->set_tier(r.tier());
         call(a, enter);
         v1::ClientMessage first;
         first.mutable_send_text()->set_text(r.text().empty() ? "hello" : r.text());

@@ -9,6 +9,7 @@
 #include "core/proto_time.hpp"
 #include "server.hpp"
 #include "shard.hpp"
+#include "message_rules.hpp"
 #include "token.hpp"
 
 namespace sb::net {
@@ -38,6 +39,16 @@ v1::ErrorCode code_for(http::status status) {
     default: return v1::ERROR_CODE_INVALID_ARGUMENT;
   }
 }
+
+// {"status": ..., "note": ...}, escaped by the JSON writer (a reason may quote a path).
+std::string status_json(const std::string& status, const std::string& note) {
+  v1::ReadyStatus r;
+  r.set_status(status);
+  r.set_note(note);
+  return to_json(r);
+}
+
+constexpr core::TimeMs clock_advance_ms_max = 400 * core::ms_per_day;
 
 std::string query_param(std::string_view query, std::string_view name) {
   std::size_t pos = 0;
@@ -73,19 +84,20 @@ struct Call {
       return false;
     }
     const std::string_view token(header.data() + bearer.size(), header.size() - bearer.size());
-    const TokenCheck check = verify_token(server.options().token_secret, token, unix_now_s());
-    if (!check.ok) {
+    auto claims = verify_token(server.options().keys, token, shop, unix_now_s());
+    if (!claims) {
       server.metrics().auth_failures.Add({{"reason", "bad_token"}}).Increment();
-      fail(http::status::unauthorized, check.error);
+      fail(http::status::unauthorized, claims.error().message);
       return false;
     }
-    if (check.claims.role == "admin" && check.claims.shop == "*") return true;
+    if (claims->role == "admin" && claims->shop == "*") return true;
     bool role_ok = false;
-    for (auto r : roles) role_ok = role_ok || (r == check.claims.role);
-    if (!role_ok || check.claims.shop != shop) {
+    for (auto r : roles) role_ok = role_ok || (r == claims->role);
+    const std::string& want = shop.empty() ? std::string("*") : shop;
+    if (!role_ok || claims->shop != want) {
       server.metrics().auth_failures.Add({{"reason", "wrong_role_or_shop"}}).Increment();
-      fail(http::status::forbidden, "a " + check.claims.role + " token for shop \"" + check.claims.shop +
-                                        "\" may not do this" + (shop.empty() ? "" : " for shop \"" + shop + "\""));
+      fail(http::status::forbidden, "a " + claims->role + " token for shop \"" + claims->shop + "\" may not do this" +
+                                        (shop.empty() ? "" : " for shop \"" + shop + "\""));
       return false;
     }
     return true;
@@ -93,9 +105,10 @@ struct Call {
 };
 
 void figures(std::shared_ptr<Call> call, const std::string& shop, std::string_view query) {
+  // The token first: to anyone without one for this shop, unknown and known shops look alike.
+  if (!call->authorize(shop, {"supervisor"})) return;
   const ShopRoute* route = call->server.route(shop);
   if (route == nullptr) return call->fail(http::status::not_found, "no shop \"" + shop + "\" on this server");
-  if (!call->authorize(shop, {"supervisor"})) return;
   const std::string date = query_param(query, "date");
   std::optional<core::DayNumber> day;
   if (!date.empty()) {
@@ -111,15 +124,21 @@ void figures(std::shared_ptr<Call> call, const std::string& shop, std::string_vi
   });
 }
 
-void orders(std::shared_ptr<Call> call) {
+// `path_shop`: the shop of /api/v1/shops/{shop}/orders (empty on /api/v1/orders).
+void orders(std::shared_ptr<Call> call, const std::string& path_shop) {
   v1::Order order;
   std::string error;
   if (!from_json(call->req.body(), order, error))
     return call->fail(http::status::bad_request, "body is not a switchboard.v1.Order in JSON: " + error);
+  if (auto c = check_order(order); !c) return call->fail(http::status::bad_request, c.error().message);
+  if (!path_shop.empty() && !order.shop_id().empty() && order.shop_id() != path_shop)
+    return call->fail(http::status::bad_request,
+                      "shopId \"" + order.shop_id() + "\" differs from the shop in the path (\"" + path_shop + "\")");
+  if (order.shop_id().empty()) order.set_shop_id(path_shop);
   if (order.shop_id().empty()) return call->fail(http::status::bad_request, "the order is missing its shop_id");
+  if (!call->authorize(order.shop_id(), {"orders"})) return;
   const ShopRoute* route = call->server.route(order.shop_id());
   if (route == nullptr) return call->fail(http::status::not_found, "no shop \"" + order.shop_id() + "\" on this server");
-  if (!call->authorize(order.shop_id(), {"orders"})) return;
   Shard& shard = call->server.shard(route->shard);
   boost::asio::post(shard.context(), [call, &shard, order = std::move(order)] {
     core::Output out;
@@ -146,6 +165,7 @@ void advance_clock(std::shared_ptr<Call> call) {
   std::string error;
   if (!from_json(call->req.body(), body, error))
     return call->fail(http::status::bad_request, "body is not a switchboard.v1.ClockAdvance in JSON: " + error);
+  if (auto c = check_clock_advance(body); !c) return call->fail(http::status::bad_request, c.error().message);
   const core::TimeMs now = server.clock().now();
   core::TimeMs target = now;
   if (!body.advance_to().empty() && body.advance_ms() != 0)
@@ -160,6 +180,11 @@ void advance_clock(std::shared_ptr<Call> call) {
   if (target < now)
     return call->fail(http::status::bad_request, "the clock cannot go back: it is " + core::format_rfc3339_utc(now) +
                                                      ", asked for " + core::format_rfc3339_utc(target));
+  // Every hour boundary in between fires for every shop: a bound keeps one call from holding a
+  // shard for long (and keeps time where the core can represent it).
+  if (target - now > clock_advance_ms_max)
+    return call->fail(http::status::bad_request, "advance at most 400 days per call; asked for " +
+                                                     std::to_string((target - now) / core::ms_per_day) + " days");
   struct Gather {
     std::atomic<std::size_t> remaining;
     std::atomic<std::size_t> fired{0};
@@ -202,7 +227,12 @@ void handle_api(Server& server, HttpRequest req, Respond respond, Surface surfac
     return false;
   };
 
-  const bool admin_path = path == "/metrics" || path.rfind("/api/v1/admin/", 0) == 0 || path.rfind("/api/v1/shops/", 0) == 0;
+  constexpr std::string_view shops_prefix = "/api/v1/shops/";
+  const bool shop_path = path.rfind(shops_prefix, 0) == 0;
+  const auto slash = shop_path ? path.find('/', shops_prefix.size()) : std::string::npos;
+  const std::string shop = slash == std::string::npos ? std::string() : path.substr(shops_prefix.size(), slash - shops_prefix.size());
+  const std::string rest = slash == std::string::npos ? std::string() : path.substr(slash);
+  const bool admin_path = path == "/metrics" || path.rfind("/api/v1/admin/", 0) == 0 || (shop_path && rest == "/figures");
   if (surface == Surface::public_only && admin_path) {
     call->fail(http::status::not_found, path + " is served on the admin listener");
     return;
@@ -212,20 +242,24 @@ void handle_api(Server& server, HttpRequest req, Respond respond, Surface surfac
   } else if (path == "/readyz") {
     if (!only(http::verb::get)) return;
     std::string reason = server.draining() ? "draining" : server.not_ready_reason ? server.not_ready_reason() : "";
-    if (!reason.empty()) call->reply(http::status::service_unavailable, "{\"status\":\"" + reason + "\"}");
-    else call->reply(http::status::ok, "{\"status\":\"ready\"}");
+    if (!reason.empty()) return call->reply(http::status::service_unavailable, status_json(reason, ""));
+    call->reply(http::status::ok, status_json("ready", server.ready_note ? server.ready_note() : ""));
   } else if (path == "/metrics") {
     if (!only(http::verb::get)) return;
-    if (server.options().metrics_token_required && !call->authorize("", {})) return;
+    // Secure by default: every shop's series need a token, unless this is the admin listener
+    // (a private interface), where metrics_token_required can still ask for one.
+    const bool need_token = surface != Surface::admin_only || server.options().metrics_token_required;
+    if (need_token && !call->authorize("", {"metrics"})) return;
     if (server.before_scrape) server.before_scrape();
     call->reply(http::status::ok, server.metrics().serialize(), "text/plain; version=0.0.4");
   } else if (path == "/api/v1/orders") {
-    if (only(http::verb::post)) orders(call);
+    if (only(http::verb::post)) orders(call, "");
   } else if (path == "/api/v1/admin/clock") {
     if (only(http::verb::post)) advance_clock(call);
-  } else if (path.rfind("/api/v1/shops/", 0) == 0 && path.size() > 22 && path.substr(path.size() - 8) == "/figures") {
-    const std::string shop = path.substr(14, path.size() - 14 - 8);
+  } else if (!shop.empty() && rest == "/figures") {
     if (only(http::verb::get)) figures(call, shop, query);
+  } else if (!shop.empty() && rest == "/orders") {
+    if (only(http::verb::post)) orders(call, shop);
   } else {
     call->fail(http::status::not_found, "no such endpoint: " + path);
   }

@@ -1,6 +1,7 @@
 #include "codec.hpp"
 
 #include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
 
 #include "json_reader.hpp"
 #include "json_writer.hpp"
@@ -33,6 +34,24 @@ bool from_json(std::string_view json, google::protobuf::Message& msg, std::strin
   return false;
 }
 
+namespace {
+
+// The requestId (or request_id) string of a JSON object, however wrong the rest of it is.
+std::string request_id_of(std::string_view payload) {
+  const auto doc = nlohmann::json::parse(payload.begin(), payload.end(), nullptr, false);
+  if (!doc.is_object()) return {};
+  for (const char* name : {"requestId", "request_id"}) {
+    auto it = doc.find(name);
+    if (it != doc.end() && it->is_string()) {
+      std::string id = it->get<std::string>();
+      return id.size() <= 128 ? id : std::string();  // an oversized id is not echoed
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Decoded decode_frame(std::string_view payload, bool text) {
   Decoded d;
   if (text) {
@@ -40,16 +59,15 @@ Decoded decode_frame(std::string_view payload, bool text) {
     if (!from_json(payload, d.message, error)) {
       d.code = v1::ERROR_CODE_BAD_FRAME;
       d.error = "text frame is not a switchboard.v1.ClientMessage in JSON: " + error;
-      // Recover the request id for the error reply when only the body was at fault.
+      // Recover the request id for the error reply whenever the frame is a JSON object at all
+      // (a wrongly typed field, an unknown body): the client can then match the error.
+      d.request_id = request_id_of(payload);
       v1::ClientMessage loose;
       pbu::JsonParseOptions opts;
       opts.ignore_unknown_fields = true;
-      if (pbu::JsonStringToMessage(std::string(payload), &loose, opts).ok()) {
-        d.request_id = loose.request_id();
-        if (loose.body_case() == v1::ClientMessage::BODY_NOT_SET) {
-          d.code = v1::ERROR_CODE_UNKNOWN_MESSAGE;
-          d.error = "unknown message: " + error;
-        }
+      if (pbu::JsonStringToMessage(std::string(payload), &loose, opts).ok() && loose.body_case() == v1::ClientMessage::BODY_NOT_SET) {
+        d.code = v1::ERROR_CODE_UNKNOWN_MESSAGE;
+        d.error = "unknown message: " + error;
       }
       return d;
     }

@@ -52,8 +52,17 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
       write(error_response(http::status::not_found, req.version(), false, "chats connect to the public listener, not the admin one"));
       return;
     }
-    if (req.target() != "/ws") {
-      write(error_response(http::status::not_found, req.version(), false, "WebSocket endpoint is /ws"));
+    // Any query string is the client's business (cache busters, widget versions); the shop in
+    // the path is what a proxy routes on.
+    const std::string_view target(req.target().data(), req.target().size());
+    const std::string_view path = target.substr(0, target.find('?'));
+    constexpr std::string_view shop_prefix = "/ws/shops/";
+    std::string url_shop;
+    if (path.rfind(shop_prefix, 0) == 0 && path.size() > shop_prefix.size() &&
+        path.find('/', shop_prefix.size()) == std::string_view::npos) {
+      url_shop = std::string(path.substr(shop_prefix.size()));
+    } else if (path != "/ws") {
+      write(error_response(http::status::not_found, req.version(), false, "WebSocket endpoints are /ws and /ws/shops/{shop}"));
       return;
     }
     const auto& origins = server_.options().allowed_origins;
@@ -72,7 +81,7 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
       return;
     }
     stream_.expires_never();  // the WebSocket session sets its own timeouts
-    std::make_shared<WebsocketSession>(stream_.release_socket(), server_, address)->run(parser_->release());
+    std::make_shared<WebsocketSession>(stream_.release_socket(), server_, address, std::move(url_shop))->run(parser_->release());
     return;
   }
   auto self = shared_from_this();

@@ -90,6 +90,11 @@ Metrics::Metrics()
                                .Help("Connections closed because their send queue was full")
                                .Register(*registry_)
                                .Add({})),
+      accept_errors(prometheus::BuildCounter()
+                        .Name("switchboard_accept_errors_total")
+                        .Help("Failed or refused accepts (reason: files for EMFILE/ENFILE, memory for ENOBUFS/ENOMEM, "
+                              "connections_max, other); on files and memory accepting pauses with a backoff")
+                        .Register(*registry_)),
       resumes(prometheus::BuildCounter()
                   .Name("switchboard_resumes_total")
                   .Help("Reconnects within the grace that picked up a held chat or sessions")

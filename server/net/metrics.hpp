@@ -42,6 +42,7 @@ class Metrics {
   prometheus::Counter& frames_in;
   prometheus::Counter& frames_out;
   prometheus::Counter& send_queue_overflows;
+  prometheus::Family<prometheus::Counter>& accept_errors;  // label reason
   prometheus::Counter& resumes;  // hellos that picked up a chat held for the reconnect grace
   // Wall time of each call into the routing core (every routing decision happens inside one),
   // labels call (hello, leave, message, timer, order) and shard.

@@ -26,10 +26,11 @@ Server::Server(ServerOptions options, std::vector<core::ShopConfig> shops, Clock
     : options_(std::move(options)), clock_(std::move(clock)) {
   const std::size_t n = std::max<std::size_t>(1, options_.threads);
   for (std::size_t i = 0; i < n; ++i)
-    shards_.push_back(std::make_unique<Shard>(i, clock_, metrics_, core::EngineOptions{options_.id_prefix, 4'000'000, false}));
+    shards_.push_back(std::make_unique<Shard>(i, clock_, metrics_, core::EngineOptions{options_.id_prefix, 4'000'000, false},
+                                               options_.keys, options_.resume_token_ttl_s));
   for (auto& shop : shops) {
     const std::size_t s = shard_of(shop.id, n);
-    routes_[shop.id] = ShopRoute{s, shop.customer_token_required, shop.hours.utc_offset_minutes()};
+    routes_[shop.id] = ShopRoute{s, shop.guests, shop.hours.utc_offset_minutes()};
     shards_[s]->add_shop(std::move(shop));
   }
 }

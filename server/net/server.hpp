@@ -16,6 +16,7 @@
 #include "clock.hpp"
 #include "core/shop_config.hpp"
 #include "metrics.hpp"
+#include "token.hpp"
 
 namespace sb::net {
 
@@ -27,7 +28,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;
   std::size_t threads = 2;
-  std::string token_secret;
+  KeyRing keys;  // every token is verified against these; the first operator HS256 key signs resume tokens
   std::int64_t resume_token_ttl_s = 86'400;  // a resume token outlives a connection, not a working day
   bool manual_clock_allowed = false;
   std::size_t send_queue_messages_max = 1024;
@@ -52,7 +53,7 @@ struct ServerOptions {
 
 struct ShopRoute {
   std::size_t shard = 0;
-  bool customer_token_required = false;
+  bool guests = false;
   int utc_offset_minutes = 0;
 };
 
@@ -70,6 +71,7 @@ class Server {
   // Set by the app before start(): a reason the node is not ready (empty: ready), and work to
   // do before each /metrics scrape (copying the store's figures into gauges).
   std::function<std::string()> not_ready_reason;
+  std::function<std::string()> ready_note;  // ready, but something an operator should know (quarantined history)
   std::function<void()> before_scrape;
 
   const ServerOptions& options() const { return options_; }

@@ -4,21 +4,26 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cassert>
 
+#include "hello_auth.hpp"
 #include "websocket_session.hpp"
 
 namespace sb::net {
 
 namespace v1 = switchboard::v1;
 
-Shard::Shard(std::size_t index, Clock& clock, Metrics& metrics, core::EngineOptions options)
+Shard::Shard(std::size_t index, Clock& clock, Metrics& metrics, core::EngineOptions options, const KeyRing& keys,
+             std::int64_t resume_ttl_s)
     : index_(index),
       clock_(clock),
       metrics_(metrics),
       work_(boost::asio::make_work_guard(ioc_)),
       timer_(ioc_),
       sink_(metrics),
-      engine_(std::move(options), &sink_) {
+      engine_(std::move(options), &sink_),
+      keys_(keys),
+      resume_ttl_s_(resume_ttl_s) {
   static constexpr std::array<const char*, static_cast<std::size_t>(Call::count_)> names{"hello", "leave", "message", "timer",
                                                                                           "order"};
   for (std::size_t i = 0; i < names.size(); ++i)
@@ -52,6 +57,7 @@ void Shard::stop() {
   boost::asio::post(ioc_, [this] {
     directory_.clear();
     supervisors_.clear();
+    members_.clear();
     timer_.cancel();
     work_.reset();
   });
@@ -67,38 +73,49 @@ std::string Shard::key(const std::string& shop, v1::Role role, const std::string
   return shop + '\x1f' + std::to_string(role) + '\x1f' + person;
 }
 
-void Shard::join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, std::string request_id, v1::Hello hello,
-                 std::string resume_token) {
-  boost::asio::post(ioc_, [this, conn = std::move(conn), actor = std::move(actor), request_id = std::move(request_id),
-                           hello = std::move(hello), resume_token = std::move(resume_token)] {
+void Shard::join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, v1::ClientMessage hello) {
+  boost::asio::post(ioc_, [this, conn = std::move(conn), actor = std::move(actor), hello = std::move(hello)]() mutable {
     core::Output out;
-    timed(Call::hello, [&] { engine_.person_joined(now(), actor, out, &hello); });
-    if (out.reply && out.reply->has_welcome()) {
-      out.reply->mutable_welcome()->set_resume_token(resume_token);
-      if (out.reply->welcome().resumed()) metrics_.resumes.Increment();
+    timed(Call::hello, [&] { engine_.person_joined(now(), actor, out, &hello.hello()); });
+    const bool welcomed = out.reply && out.reply->has_welcome();
+    if (welcomed) {
+      auto* w = out.reply->mutable_welcome();
+      actor.person = w->person_id();  // a new guest's id, named by the core
+      w->set_resume_token(resume_token(actor));
+      if (w->resumed()) metrics_.resumes.Increment();
       directory_[key(actor.shop, actor.role, actor.person)].push_back(conn);
       if (actor.role == v1::ROLE_SUPERVISOR) supervisors_[actor.shop].push_back(conn);
-    } else {
-      conn->hello_refused();  // posted ahead of the error reply, so a new hello is accepted after it
+      members_[conn.get()] = actor;
     }
-    finish(out, conn, request_id);
+    // After the reply, in order: the connection starts (or stops) sending its frames here.
+    finish(out, conn, hello.request_id(), [conn, welcomed] { conn->hello_answered(welcomed); });
     arm();
   });
 }
 
-void Shard::leave(std::shared_ptr<WebsocketSession> conn, core::Actor actor, core::Departure how) {
-  boost::asio::post(ioc_, [this, conn = std::move(conn), actor = std::move(actor), how] {
+std::string Shard::resume_token(const core::Actor& actor) const {
+  const TokenKey* key = keys_.signing_key();
+  assert(key != nullptr && "the config requires an operator signing key");
+  TokenClaims c{actor.shop, std::string(role_name(actor.role)) + ":" + actor.person, "resume", actor.tier, actor.guest,
+                unix_now_s() + resume_ttl_s_};
+  auto token = issue_token(keys_, *key, c, unix_now_s());
+  assert(token.ok());
+  return std::move(*token);
+}
+
+void Shard::leave(std::shared_ptr<WebsocketSession> conn, core::Departure how) {
+  boost::asio::post(ioc_, [this, conn = std::move(conn), how] {
+    auto member = members_.find(conn.get());
+    if (member == members_.end()) return;  // never welcomed
+    const core::Actor actor = std::move(member->second);
+    members_.erase(member);
     auto drop = [&](auto& map, const std::string& k) {
       auto it = map.find(k);
-      if (it == map.end()) return false;
-      auto& v = it->second;
-      const auto before = v.size();
-      std::erase(v, conn);
-      const bool found = v.size() != before;
-      if (v.empty()) map.erase(it);
-      return found;
+      if (it == map.end()) return;
+      std::erase(it->second, conn);
+      if (it->second.empty()) map.erase(it);
     };
-    if (!drop(directory_, key(actor.shop, actor.role, actor.person))) return;  // never joined
+    drop(directory_, key(actor.shop, actor.role, actor.person));
     if (actor.role == v1::ROLE_SUPERVISOR) drop(supervisors_, actor.shop);
     core::Output out;
     timed(Call::leave, [&] { engine_.person_left(now(), actor, out, how); });
@@ -107,15 +124,15 @@ void Shard::leave(std::shared_ptr<WebsocketSession> conn, core::Actor actor, cor
   });
 }
 
-void Shard::handle(std::shared_ptr<WebsocketSession> conn, core::Actor actor, v1::ClientMessage msg) {
-  boost::asio::post(ioc_, [this, conn = std::move(conn), actor = std::move(actor), msg = std::move(msg)] {
-    auto it = directory_.find(key(actor.shop, actor.role, actor.person));
-    if (it == directory_.end() || std::find(it->second.begin(), it->second.end(), conn) == it->second.end()) {
+void Shard::handle(std::shared_ptr<WebsocketSession> conn, v1::ClientMessage msg) {
+  boost::asio::post(ioc_, [this, conn = std::move(conn), msg = std::move(msg)] {
+    auto member = members_.find(conn.get());
+    if (member == members_.end()) {  // it left while this message was on its way
       conn->send_error(v1::ERROR_CODE_NOT_AUTHENTICATED, "this connection's hello was not accepted", msg.request_id());
       return;
     }
     core::Output out;
-    timed(Call::message, [&] { engine_.handle(now(), actor, msg, out); });
+    timed(Call::message, [&] { engine_.handle(now(), member->second, msg, out); });
     finish(out, conn, msg.request_id());
     arm();
   });

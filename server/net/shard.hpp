@@ -22,6 +22,7 @@
 #include "core/engine.hpp"
 #include "core/history_sink.hpp"
 #include "metrics.hpp"
+#include "token.hpp"
 
 namespace sb::net {
 
@@ -29,7 +30,9 @@ class WebsocketSession;
 
 class Shard {
  public:
-  Shard(std::size_t index, Clock& clock, Metrics& metrics, core::EngineOptions options);
+  // `keys` sign the resume tokens handed out in every Welcome, valid `resume_ttl_s`.
+  Shard(std::size_t index, Clock& clock, Metrics& metrics, core::EngineOptions options, const KeyRing& keys,
+        std::int64_t resume_ttl_s);
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
 
@@ -44,11 +47,10 @@ class Shard {
   std::size_t index() const { return index_; }
 
   // Thread-safe: each posts to the shard's loop.
-  // `resume_token` goes into the Welcome; `hello` says what the person has already seen.
-  void join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, std::string request_id,
-            switchboard::v1::Hello hello = {}, std::string resume_token = {});
-  void leave(std::shared_ptr<WebsocketSession> conn, core::Actor actor, core::Departure how);
-  void handle(std::shared_ptr<WebsocketSession> conn, core::Actor actor, switchboard::v1::ClientMessage msg);
+  // `actor` is who the hello proved to be; the core decides whether to welcome it.
+  void join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, switchboard::v1::ClientMessage hello);
+  void leave(std::shared_ptr<WebsocketSession> conn, core::Departure how);  // ignored for a connection never welcomed
+  void handle(std::shared_ptr<WebsocketSession> conn, switchboard::v1::ClientMessage msg);
 
   // Kinds of call into the core, each timed into switchboard_engine_call_seconds.
   enum class Call { hello, leave, message, timer, order, count_ };
@@ -83,6 +85,7 @@ class Shard {
   void route(core::Output& out, WebsocketSession* replier, const std::string& request_id);
   void release();
   static std::string key(const std::string& shop, switchboard::v1::Role role, const std::string& person);
+  std::string resume_token(const core::Actor& actor) const;
   void arm();
 
   std::size_t index_;
@@ -103,6 +106,9 @@ class Shard {
   std::uint64_t durable_seq_ = 0;
   std::deque<Held> held_;  // outputs waiting for their events to be durable
   std::thread thread_;
+  const KeyRing& keys_;
+  std::int64_t resume_ttl_s_;
+  std::unordered_map<const WebsocketSession*, core::Actor> members_;  // welcomed connections
   std::unordered_map<std::string, std::vector<std::shared_ptr<WebsocketSession>>> directory_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<WebsocketSession>>> supervisors_;  // by shop
 };

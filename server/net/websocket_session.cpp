@@ -6,6 +6,8 @@
 #include "core/proto_time.hpp"
 #include "server.hpp"
 #include "shard.hpp"
+#include "hello_auth.hpp"
+#include "message_rules.hpp"
 #include "token.hpp"
 
 namespace sb::net {
@@ -16,23 +18,17 @@ namespace v1 = switchboard::v1;
 
 namespace {
 
-constexpr std::size_t member_id_bytes_max = 128;
-
-const char* role_name(v1::Role r) {
-  switch (r) {
-    case v1::ROLE_CUSTOMER: return "customer";
-    case v1::ROLE_AGENT: return "agent";
-    case v1::ROLE_SUPERVISOR: return "supervisor";
-    default: return "unspecified";
-  }
-}
+// Frames a client may pipeline behind its hello before the core has answered it.
+constexpr std::size_t waiting_frames_max = 32;
 
 }  // namespace
 
-WebsocketSession::WebsocketSession(boost::asio::ip::tcp::socket&& socket, Server& server, std::string address)
+WebsocketSession::WebsocketSession(boost::asio::ip::tcp::socket&& socket, Server& server, std::string address,
+                                   std::string url_shop)
     : ws_(std::move(socket)),
       close_deadline_(ws_.get_executor()),
       server_(server),
+      url_shop_(std::move(url_shop)),
       address_(std::move(address)),
       tokens_(2 * server.options().messages_per_second_max) {
   server_.metrics().connections_open.Increment();
@@ -110,84 +106,65 @@ void WebsocketSession::on_frame(std::string_view payload, bool text) {
     send_error(d.code, d.error, d.request_id);
     return;
   }
+  // Nothing reaches a shard, let alone the journal, unless every field keeps the rules.
+  if (auto c = check_client_message(d.message); !c) {
+    send_error(c.error().code, c.error().message, d.request_id);
+    return;
+  }
+  if (d.message.has_ping()) {  // liveness: answered here, before and after hello
+    auto pong = std::make_shared<v1::ServerMessage>();
+    pong->set_request_id(d.request_id);
+    core::set_time(pong->mutable_pong()->mutable_server_time(), server_.clock().now());
+    send(std::move(pong));
+    return;
+  }
   if (d.message.has_hello()) {
-    on_hello(d.message);
+    on_hello(std::move(d.message));
     return;
   }
-  if (shard_ == nullptr) {
-    if (d.message.has_ping()) {  // liveness works before hello
-      auto pong = std::make_shared<v1::ServerMessage>();
-      pong->set_request_id(d.request_id);
-      core::set_time(pong->mutable_pong()->mutable_server_time(), server_.clock().now());
-      send(std::move(pong));
-      return;
-    }
-    send_error(v1::ERROR_CODE_NOT_AUTHENTICATED, "send hello first", d.request_id);
+  forward(std::move(d.message));
+}
+
+void WebsocketSession::forward(v1::ClientMessage msg) {
+  if (bound_) {
+    shard_->handle(shared_from_this(), std::move(msg));
     return;
   }
-  shard_->handle(shared_from_this(), actor_, std::move(d.message));
+  if (!hello_pending_) {
+    send_error(v1::ERROR_CODE_NOT_AUTHENTICATED, "send hello first", msg.request_id());
+    return;
+  }
+  if (waiting_.size() >= waiting_frames_max) {
+    send_error(v1::ERROR_CODE_UNAVAILABLE,
+               "more than " + std::to_string(waiting_frames_max) + " messages sent before the hello was answered; this one was dropped",
+               msg.request_id());
+    return;
+  }
+  waiting_.push_back(std::move(msg));
 }
 
 void WebsocketSession::refuse(v1::ErrorCode code, std::string text, const std::string& request_id, const char* reason) {
-  server_.metrics().auth_failures.Add({{"reason", reason}}).Increment();
+  if (reason != nullptr) server_.metrics().auth_failures.Add({{"reason", reason}}).Increment();
   spdlog::info("hello refused: {}", text);  // the text never contains the token
   send_error(code, std::move(text), request_id);
 }
 
-void WebsocketSession::on_hello(const v1::ClientMessage& msg) {
-  const auto& h = msg.hello();
+void WebsocketSession::on_hello(v1::ClientMessage msg) {
   const std::string& rid = msg.request_id();
-  if (shard_ != nullptr) {
-    send_error(v1::ERROR_CODE_INVALID_STATE, "hello was already accepted on this connection", rid);
+  if (bound_ || hello_pending_) {
+    send_error(v1::ERROR_CODE_INVALID_STATE,
+               bound_ ? "hello was already accepted on this connection" : "a hello is already being answered", rid);
     return;
   }
-  if (h.role() != v1::ROLE_CUSTOMER && h.role() != v1::ROLE_AGENT && h.role() != v1::ROLE_SUPERVISOR) {
-    send_error(v1::ERROR_CODE_INVALID_ARGUMENT, "hello.role must be ROLE_CUSTOMER, ROLE_AGENT or ROLE_SUPERVISOR", rid);
-    return;
-  }
-  const ShopRoute* route = server_.route(h.shop_id());
-  if (route == nullptr) {
-    send_error(v1::ERROR_CODE_NOT_FOUND, "no shop \"" + h.shop_id() + "\" on this server", rid);
-    return;
-  }
-  core::Actor actor{h.role(), h.shop_id(), {}};
-  const bool customer = h.role() == v1::ROLE_CUSTOMER;
-  if (customer) {
-    if (h.member_id().empty() || h.member_id().size() > member_id_bytes_max) {
-      send_error(v1::ERROR_CODE_INVALID_ARGUMENT, "hello.member_id must be 1 to 128 bytes for customers", rid);
-      return;
-    }
-    actor.person = h.member_id();
-  }
-  const std::string& secret = server_.options().token_secret;
-  if (!h.resume_token().empty()) {
-    // Issued by this server in an earlier Welcome: stands in for the role's own token.
-    const TokenCheck check = verify_token(secret, h.resume_token(), unix_now_s());
-    if (!check.ok) return refuse(v1::ERROR_CODE_BAD_TOKEN, "resume token: " + check.error, rid, "bad_token");
-    const std::string prefix = std::string(role_name(h.role())) + ":";
-    if (check.claims.role != "resume" || check.claims.shop != h.shop_id() || check.claims.person.rfind(prefix, 0) != 0 ||
-        (customer && check.claims.person.substr(prefix.size()) != h.member_id()))
-      return refuse(v1::ERROR_CODE_BAD_TOKEN, "resume token is not for this shop, role and person", rid, "wrong_resume");
-    actor.person = check.claims.person.substr(prefix.size());
-  } else if (!customer || route->customer_token_required || !h.token().empty()) {
-    const TokenCheck check = verify_token(server_.options().token_secret, h.token(), unix_now_s());
-    if (!check.ok) return refuse(v1::ERROR_CODE_BAD_TOKEN, check.error, rid, "bad_token");
-    if (check.claims.shop != h.shop_id())
-      return refuse(v1::ERROR_CODE_BAD_TOKEN, "token is for shop \"" + check.claims.shop + "\", not \"" + h.shop_id() + "\"",
-                    rid, "wrong_shop");
-    if (check.claims.role != role_name(h.role()))
-      return refuse(v1::ERROR_CODE_BAD_TOKEN,
-                    "token is for role " + check.claims.role + ", not " + role_name(h.role()), rid, "wrong_role");
-    if (customer && check.claims.person != h.member_id())
-      return refuse(v1::ERROR_CODE_BAD_TOKEN, "token is for member \"" + check.claims.person + "\"", rid, "wrong_person");
-    actor.person = check.claims.person;
-  }
-  actor_ = actor;
+  const auto shop = hello_shop(msg.hello(), url_shop_);
+  if (!shop) return send_error(shop.error().code, shop.error().message, rid);
+  const ShopRoute* route = server_.route(*shop);
+  const char* reason = nullptr;
+  auto actor = authenticate(server_.options().keys, msg.hello(), *shop, route, unix_now_s(), reason);
+  if (!actor) return refuse(actor.error().code, actor.error().message, rid, reason);
   shard_ = &server_.shard(route->shard);
-  std::string resume = issue_token(
-      secret, {actor.shop, std::string(role_name(actor.role)) + ":" + actor.person, "resume",
-               unix_now_s() + server_.options().resume_token_ttl_s});
-  shard_->join(shared_from_this(), actor_, rid, h, std::move(resume));
+  hello_pending_ = true;
+  shard_->join(shared_from_this(), std::move(*actor), std::move(msg));
 }
 
 void WebsocketSession::send_error(v1::ErrorCode code, std::string text, const std::string& request_id) {
@@ -199,10 +176,17 @@ void WebsocketSession::send_error(v1::ErrorCode code, std::string text, const st
   send(std::move(m));
 }
 
-void WebsocketSession::hello_refused() {
-  boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
-    self->shard_ = nullptr;
-    self->actor_ = {};
+void WebsocketSession::hello_answered(bool welcomed) {
+  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), welcomed] {
+    self->hello_pending_ = false;
+    if (self->ended_) return;
+    if (welcomed) self->bound_ = true;
+    auto waiting = std::move(self->waiting_);
+    self->waiting_.clear();
+    for (auto& m : waiting) {
+      if (welcomed) self->shard_->handle(self, std::move(m));
+      else self->send_error(v1::ERROR_CODE_NOT_AUTHENTICATED, "the hello before this message was refused", m.request_id());
+    }
   });
 }
 
@@ -291,7 +275,7 @@ void WebsocketSession::ended() {
   if (ended_) return;
   ended_ = true;
   closing_ = true;
-  if (shard_ != nullptr) shard_->leave(shared_from_this(), actor_, departure_);
+  if (shard_ != nullptr) shard_->leave(shared_from_this(), departure_);
   server_.untrack(this);
 }
 

@@ -1,5 +1,7 @@
-// One WebSocket connection: reads frames, checks Hello and its token, hands messages to the
-// shard that owns the shop, and writes what the shard sends back through a bounded queue.
+// One WebSocket connection: reads frames, checks each against the message rules, proves who the
+// hello says it is, hands the hello to the shard that owns the shop and, once the core has
+// welcomed it, every later message; writes what the shard sends back through a bounded queue.
+// Answers pings itself, before and after the hello: liveness touches no shop.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
@@ -24,7 +26,8 @@ class Shard;
 
 class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
  public:
-  WebsocketSession(boost::asio::ip::tcp::socket&& socket, Server& server, std::string address);
+  // `url_shop`: the shop named by /ws/shops/{shop}, empty on /ws.
+  WebsocketSession(boost::asio::ip::tcp::socket&& socket, Server& server, std::string address, std::string url_shop = {});
   ~WebsocketSession();
 
   void run(boost::beast::http::request<boost::beast::http::string_body> req);
@@ -33,15 +36,17 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   void send_error(switchboard::v1::ErrorCode code, std::string text, const std::string& request_id);
   // Thread-safe: tell the peer to reconnect elsewhere, flush, and close (1001).
   void shut_down(std::string reason, std::uint32_t reconnect_after_ms);
-  // Thread-safe: the shard refused this connection's hello (e.g. an agent the shop lacks).
-  void hello_refused();
+  // Thread-safe, from the shard after the core answered the hello: welcomed (frames now flow to
+  // the shard) or refused (another hello may follow).
+  void hello_answered(bool welcomed);
 
  private:
   void on_accept(boost::beast::error_code ec);
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void on_frame(std::string_view payload, bool text);
-  void on_hello(const switchboard::v1::ClientMessage& msg);
+  void on_hello(switchboard::v1::ClientMessage msg);
+  void forward(switchboard::v1::ClientMessage msg);
   void enqueue(std::shared_ptr<const switchboard::v1::ServerMessage> msg);
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t bytes);
@@ -62,8 +67,13 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   bool closing_ = false;
   bool close_after_flush_ = false;
   bool ended_ = false;
+  // The shard that owns this connection's shop, once a hello went to it; `bound_` once the
+  // core welcomed it. Frames that arrive while the hello is being answered wait here (bounded).
   Shard* shard_ = nullptr;
-  core::Actor actor_;
+  bool bound_ = false;
+  bool hello_pending_ = false;
+  std::vector<switchboard::v1::ClientMessage> waiting_;
+  std::string url_shop_;
   // A drop holds the person's chat for the reconnect grace; a goodbye (close 1000 from the
   // peer) or a close we decided on (eviction, shutdown) ends it at once.
   core::Departure departure_ = core::Departure::dropped;

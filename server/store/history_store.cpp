@@ -7,7 +7,6 @@
 #include <unordered_map>
 
 #include "migrations.hpp"
-#include "pg_writer.hpp"
 
 namespace sb::store {
 
@@ -16,7 +15,7 @@ namespace v1 = switchboard::v1;
 HistoryStore::HistoryStore(StoreOptions options, Durable on_durable)
     : options_(std::move(options)),
       on_durable_(std::move(on_durable)),
-      journal_(options_.journal_dir, options_.segment_bytes_max),
+      journal_(options_.journal_dir, options_.segment_bytes_max, options_.journal_free_bytes_min),
       durable_end_(journal_.end()) {
   if (journal_.truncated_bytes() > 0)
     spdlog::warn("journal: cut {} bytes of a torn tail (never acknowledged)", journal_.truncated_bytes());
@@ -109,109 +108,202 @@ void HistoryStore::check_bound() {
   }
 }
 
+std::string cursor_problem(const std::optional<Cursor>& cursor, const std::string& journal_id, JournalPosition first,
+                           JournalPosition end, const std::string& node, const std::string& dir) {
+  if (!cursor) return {};
+  std::string why;
+  if (!cursor->journal_id.empty() && cursor->journal_id != journal_id)
+    why = "the cursor was written from another journal (this one is new, or belongs to another node)";
+  else if (end < cursor->position)
+    why = "the cursor is ahead of this journal's end: events the database has are missing here";
+  else if (cursor->position < first)
+    why = "segments between the cursor and this journal's oldest segment are gone: their events never reached the database";
+  if (why.empty()) return {};
+  return "journal " + dir + " (id " + journal_id + ", from " + format_position(first) + " to " + format_position(end) +
+         ") does not match the database's cursor for node " + node + " (journal " +
+         (cursor->journal_id.empty() ? std::string("unnamed") : cursor->journal_id) + ", at " +
+         format_position(cursor->position) + "): " + why +
+         ". Nothing is written to the database until this is resolved. If this journal is the right one "
+         "(the old journal is lost for good, or the database's cursor is stale), run `switchboard store reset-cursor "
+         "--config FILE --node " + node +
+         "`: the database forgets that cursor and this journal is written from its start; events the old journal held "
+         "that never reached PostgreSQL are lost, rows already in PostgreSQL are kept and count once.";
+}
+
+namespace {
+
+JournalPosition oldest_position(const std::string& dir) {
+  const auto segments = list_segments(dir);
+  return JournalPosition{segments.empty() ? 1 : segments.front(), 0};
+}
+
+}  // namespace
+
+std::string HistoryStore::check_cursor_at_start() {
+  PgWriter writer(options_.database_url, options_.node_id, journal_.id(), options_.transcripts);
+  std::string error;
+  if (!writer.connect(error)) return {};  // away: the writer checks when it connects
+  const auto cursor = writer.cursor(error);
+  if (!error.empty()) return {};  // e.g. a database not migrated yet: no cursor to disagree with
+  return cursor_problem(cursor, journal_.id(), oldest_position(options_.journal_dir), journal_.end(), options_.node_id,
+                        options_.journal_dir);
+}
+
+std::string HistoryStore::writer_problem() const {
+  std::lock_guard lock(durable_mutex_);
+  return writer_problem_;
+}
+
+void HistoryStore::wait_backoff() {
+  std::unique_lock lock(durable_mutex_);
+  durable_cv_.wait_for(lock, backoff_, [&] { return writer_stop_; });
+  backoff_ = std::min(backoff_ * 2, options_.retry_max);
+}
+
+void HistoryStore::count_base_backlog(JournalPosition applied) {
+  // Count what the database lacks from before this start, once, for the backlog gauge.
+  JournalPosition end, pos = applied, next;
+  {
+    std::lock_guard lock(durable_mutex_);
+    end = durable_end_;
+  }
+  stats_.base_journaled = stats_.events_journaled.load();
+  stats_.base_written = stats_.events_written.load();
+  std::uint64_t count = 0;
+  std::vector<v1::HistoryEvent> scan;
+  JournalReader reader(options_.journal_dir);
+  std::string error;
+  while (pos < end) {
+    scan.clear();
+    if (!reader.read(pos, end, 10'000, scan, next, error) || scan.empty()) break;
+    count += scan.size();
+    pos = next;
+  }
+  stats_.base_backlog = count;
+}
+
+bool HistoryStore::writer_connect(PgWriter& writer, std::optional<JournalPosition>& applied, bool& migrated) {
+  std::string error;
+  if (!writer.connect(error)) {
+    if (stats_.db_up.exchange(false) || stats_.write_errors == 0) spdlog::warn("database unreachable: {}", error);
+    ++stats_.write_errors;
+    return false;
+  }
+  if (!migrated) {
+    const MigrationReport r = migrate(options_.database_url, options_.migrations_dir);
+    if (!r.ok) {
+      spdlog::error("migrations: {}", r.error);
+      writer.disconnect();
+      ++stats_.write_errors;
+      return false;
+    }
+    migrated = true;
+    if (!r.applied.empty()) spdlog::info("migrations applied: {}", r.applied.size());
+  }
+  if (const long dropped = writer.drop_partitions_older_than(options_.retention_days, error); dropped > 0)
+    spdlog::info("retention: dropped {} daily partitions older than {} days", dropped, options_.retention_days);
+  if (!writer.connected()) return false;
+  const auto cursor = writer.cursor(error);
+  if (!error.empty()) return false;
+  const JournalPosition oldest = oldest_position(options_.journal_dir);
+  JournalPosition end;
+  {
+    std::lock_guard lock(durable_mutex_);
+    end = durable_end_;
+    writer_problem_ = cursor_problem(cursor, journal_.id(), oldest, end, options_.node_id, options_.journal_dir);
+    if (!writer_problem_.empty()) {
+      spdlog::critical("history writer stopped: {}", writer_problem_);
+      writer.disconnect();
+      return false;
+    }
+  }
+  // A node that never wrote starts at the oldest segment still on disk.
+  applied = cursor ? cursor->position : oldest;
+  if (!stats_.cursor_known) count_base_backlog(*applied);
+  stats_.applied_segment = applied->segment;
+  stats_.applied_offset = applied->offset;
+  stats_.cursor_known = true;
+  stats_.db_up = true;
+  spdlog::info("database connected; journal cursor at {}", format_position(*applied));
+  return true;
+}
+
+bool HistoryStore::write_isolating(PgWriter& writer, const std::vector<v1::HistoryEvent>& events,
+                                   const std::vector<JournalPosition>& ends, std::size_t lo, std::size_t hi) {
+  const auto part = std::span<const v1::HistoryEvent>(events).subspan(lo, hi - lo);
+  WriteResult r = writer.write(part, ends[hi - 1]);
+  if (r.status == WriteStatus::refused && hi - lo > 1) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    return write_isolating(writer, events, ends, lo, mid) && write_isolating(writer, events, ends, mid, hi);
+  }
+  if (r.status == WriteStatus::refused) {
+    // This one event is what PostgreSQL will not take: keep it aside, carry on with the rest.
+    spdlog::error("history event {} ({}) refused by PostgreSQL and quarantined: {}", events[lo].event_id(),
+                  v1::EventKind_Name(events[lo].kind()), r.error);
+    r = writer.quarantine(events[lo], r.error, ends[lo]);
+    if (r.status == WriteStatus::ok) ++stats_.quarantined;
+  }
+  if (r.status != WriteStatus::ok) {
+    ++stats_.write_errors;
+    stats_.db_up = false;
+    spdlog::warn("database write failed ({} events kept in the journal): {}", hi - lo, r.error);
+    return false;
+  }
+  ++stats_.batches;
+  stats_.events_written += hi - lo;
+  stats_.rows_new += static_cast<std::uint64_t>(r.fresh);
+  stats_.applied_segment = ends[hi - 1].segment;
+  stats_.applied_offset = ends[hi - 1].offset;
+  return true;
+}
+
 void HistoryStore::writer_loop() {
-  PgWriter writer(options_.database_url, options_.node_id, options_.transcripts);
+  PgWriter writer(options_.database_url, options_.node_id, journal_.id(), options_.transcripts);
   JournalReader reader(options_.journal_dir);
   std::optional<JournalPosition> applied;
-  std::chrono::milliseconds backoff{100};
   bool migrated = !options_.migrate_on_start;
   std::vector<v1::HistoryEvent> batch;
+  std::vector<JournalPosition> ends;
   for (;;) {
-    {
-      std::lock_guard lock(durable_mutex_);
-      if (writer_stop_ && (std::chrono::steady_clock::now() >= writer_deadline_ || (applied && *applied >= durable_end_)))
-        return;
-    }
-    std::string error;
-    if (!writer.connected()) {
-      if (!writer.connect(error)) {
-        if (stats_.db_up.exchange(false) || stats_.write_errors == 0) spdlog::warn("database unreachable: {}", error);
-        ++stats_.write_errors;
-        std::unique_lock lock(durable_mutex_);
-        durable_cv_.wait_for(lock, backoff, [&] { return writer_stop_; });
-        backoff = std::min(backoff * 2, options_.retry_max);
-        continue;
-      }
-      if (!migrated) {
-        const MigrationReport r = migrate(options_.database_url, options_.migrations_dir);
-        if (!r.ok) {
-          spdlog::error("migrations: {}", r.error);
-          writer.disconnect();
-          ++stats_.write_errors;
-          std::this_thread::sleep_for(backoff);
-          continue;
-        }
-        migrated = true;
-        if (!r.applied.empty()) spdlog::info("migrations applied: {}", r.applied.size());
-      }
-      if (const long dropped = writer.drop_partitions_older_than(options_.retention_days, error); dropped > 0)
-        spdlog::info("retention: dropped {} daily partitions older than {} days", dropped, options_.retention_days);
-      if (!writer.connected()) continue;
-      const auto cur = writer.cursor(error);
-      if (!error.empty()) continue;
-      // A node that never wrote starts at the oldest segment still on disk.
-      const auto segments = list_segments(options_.journal_dir);
-      applied = cur ? *cur : JournalPosition{segments.empty() ? 1 : segments.front(), 0};
-      if (!stats_.cursor_known) {
-        // Count what the database lacks from before this start, once, for the backlog gauge.
-        JournalPosition end, pos = *applied, next;
-        {
-          std::lock_guard lock(durable_mutex_);
-          end = durable_end_;
-        }
-        stats_.base_journaled = stats_.events_journaled.load();
-        stats_.base_written = stats_.events_written.load();
-        std::uint64_t count = 0;
-        std::vector<v1::HistoryEvent> scan;
-        while (pos < end) {
-          scan.clear();
-          if (!reader.read(pos, end, 10'000, scan, next, error) || scan.empty()) break;
-          count += scan.size();
-          pos = next;
-        }
-        stats_.base_backlog = count;
-      }
-      stats_.applied_segment = applied->segment;
-      stats_.applied_offset = applied->offset;
-      stats_.cursor_known = true;
-      stats_.db_up = true;
-      backoff = std::chrono::milliseconds(100);
-      spdlog::info("database connected; journal cursor at segment {} offset {}", applied->segment, applied->offset);
-    }
     JournalPosition end;
     {
       std::unique_lock lock(durable_mutex_);
-      if (*applied >= durable_end_) {
+      if (writer_stop_ && (std::chrono::steady_clock::now() >= writer_deadline_ || (applied && *applied >= durable_end_)))
+        return;
+      if (writer.connected() && *applied >= durable_end_) {
         durable_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return writer_stop_ || *applied < durable_end_; });
         continue;
       }
       end = durable_end_;
     }
+    if (!writer.connected()) {
+      if (!writer_connect(writer, applied, migrated)) wait_backoff();
+      continue;
+    }
     batch.clear();
+    ends.clear();
     JournalPosition next;
-    if (!reader.read(*applied, end, options_.batch_events_max, batch, next, error)) {
+    std::string error;
+    if (!reader.read(*applied, end, options_.batch_events_max, batch, next, error, &ends)) {
       spdlog::critical("journal: {}", error);
       std::abort();
     }
-    const long fresh = writer.write(batch, next, error);
-    if (fresh < 0) {
-      ++stats_.write_errors;
-      stats_.db_up = false;
-      spdlog::warn("database write failed ({} events kept in the journal): {}", batch.size(), error);
-      std::unique_lock lock(durable_mutex_);
-      durable_cv_.wait_for(lock, backoff, [&] { return writer_stop_; });
-      backoff = std::min(backoff * 2, options_.retry_max);
+    if (batch.empty()) {  // only empty segments ahead: step over them
+      applied = next;
+      continue;
+    }
+    if (!write_isolating(writer, batch, ends, 0, batch.size())) {
+      writer.disconnect();
+      applied.reset();  // re-read from the database's cursor: part of the batch may be in
+      wait_backoff();
       continue;
     }
     stats_.db_up = true;
-    backoff = std::chrono::milliseconds(100);
-    ++stats_.batches;
-    stats_.events_written += batch.size();
-    stats_.rows_new += static_cast<std::uint64_t>(fresh);
-    if (next.segment > applied->segment) reader.remove_before(next);
+    backoff_ = std::chrono::milliseconds(100);  // only a write that went through resets the backoff
+    // Segments wholly before the one preceding the cursor's go: one segment of margin covers a
+    // database that loses its last commits (synchronous_commit off) and moves its cursor back.
+    if (next.segment > applied->segment && next.segment >= 2) reader.remove_before(JournalPosition{next.segment - 1, 0});
     applied = next;
-    stats_.applied_segment = applied->segment;
-    stats_.applied_offset = applied->offset;
     check_bound();
   }
 }

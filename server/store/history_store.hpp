@@ -15,6 +15,7 @@
 
 #include "core/history_sink.hpp"
 #include "journal.hpp"
+#include "pg_writer.hpp"
 
 namespace sb::store {
 
@@ -29,6 +30,7 @@ struct StoreOptions {
   std::size_t batch_events_max = 5000;          // per PostgreSQL transaction
   std::uint64_t journal_bytes_max = 4ULL << 30;  // backlog over this: not ready (see docs/history.md)
   std::uint64_t segment_bytes_max = 64ULL << 20;
+  std::uint64_t journal_free_bytes_min = 64ULL << 20;  // less room than this at start: refused
   std::chrono::milliseconds retry_max{5000};    // backoff cap while the database is away
   int retention_days = 400;                     // daily partitions of events and messages kept
 };
@@ -47,7 +49,13 @@ struct StoreStats {
   std::atomic<std::uint64_t> applied_segment{0}, applied_offset{0};
   // Events between the cursor and the journal end when the cursor was first read.
   std::atomic<std::uint64_t> base_backlog{0}, base_journaled{0}, base_written{0};
+  std::atomic<std::uint64_t> quarantined{0};  // events PostgreSQL refused, kept aside
 };
+
+// Whether this node's journal can continue from the database's cursor: "" when it can, else
+// what is wrong (both positions and the command that resolves it).
+std::string cursor_problem(const std::optional<Cursor>& cursor, const std::string& journal_id, JournalPosition first,
+                           JournalPosition end, const std::string& node, const std::string& dir);
 
 class HistoryStore : public core::HistorySink {
  public:
@@ -62,6 +70,12 @@ class HistoryStore : public core::HistorySink {
   // Flushes the journal and gives the writer up to `drain` to catch up, then stops both threads.
   void stop(std::chrono::milliseconds drain);
   const StoreStats& stats() const { return stats_; }
+  // Before listening: if the database answers, refuses a journal that does not match its cursor
+  // (the returned text says why and what to do); "" when it matches or the database is away
+  // (the writer then checks when it connects, and stops writing, not the node, on a mismatch).
+  std::string check_cursor_at_start();
+  // Why the writer is not writing (a journal that does not match the cursor), "" when it is.
+  std::string writer_problem() const;
   // Journaled but not yet in PostgreSQL; computed on demand (for /metrics).
   std::uint64_t backlog_events() const;
   std::uint64_t backlog_bytes() const;
@@ -74,6 +88,13 @@ class HistoryStore : public core::HistorySink {
   };
   void journal_loop();
   void writer_loop();
+  bool writer_connect(PgWriter& writer, std::optional<JournalPosition>& applied, bool& migrated);
+  void count_base_backlog(JournalPosition applied);
+  // Writes events[lo, hi) and moves the cursor past them; a refused range is split until each
+  // refused event stands alone and is quarantined. False when the database went away.
+  bool write_isolating(PgWriter& writer, const std::vector<switchboard::v1::HistoryEvent>& events,
+                       const std::vector<JournalPosition>& ends, std::size_t lo, std::size_t hi);
+  void wait_backoff();
   void check_bound();
 
   StoreOptions options_;
@@ -91,6 +112,8 @@ class HistoryStore : public core::HistorySink {
   JournalPosition durable_end_;  // everything before this is fsynced
   bool writer_stop_ = false;
   std::chrono::steady_clock::time_point writer_deadline_{};
+  std::string writer_problem_;              // guarded by durable_mutex_
+  std::chrono::milliseconds backoff_{100};  // writer thread only: grows across failed batches and connects
 
   std::thread journal_thread_, writer_thread_;
 };

@@ -73,11 +73,60 @@ std::vector<std::uint64_t> list_segments(const std::string& dir) {
   return out;
 }
 
-JournalWriter::JournalWriter(std::string dir, std::uint64_t segment_bytes_max)
+std::string format_position(JournalPosition p) {
+  return "segment " + std::to_string(p.segment) + " offset " + std::to_string(p.offset);
+}
+
+namespace {
+
+void fsync_dir(const std::string& dir) {
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+// The journal's name: read from journal.id, or made (16 random bytes, hex) for a new journal.
+std::string journal_id(const std::string& dir) {
+  const std::string path = dir + "/journal.id";
+  if (std::ifstream in(path); in) {
+    std::string id;
+    std::getline(in, id);
+    if (!id.empty()) return id;
+  }
+  std::ifstream random("/dev/urandom", std::ios::binary);
+  unsigned char bytes[16] = {};
+  random.read(reinterpret_cast<char*>(bytes), sizeof bytes);
+  if (!random) throw std::runtime_error("journal directory " + dir + ": cannot read /dev/urandom for a journal id");
+  std::string id;
+  for (unsigned char b : bytes) {
+    id.push_back("0123456789abcdef"[b >> 4]);
+    id.push_back("0123456789abcdef"[b & 15]);
+  }
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const std::string line = id + "\n";
+  if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) || ::fsync(fd) != 0 ||
+      ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0)
+    throw std::runtime_error(errno_text("journal directory " + dir + ": cannot write journal.id"));
+  fsync_dir(dir);
+  return id;
+}
+
+}  // namespace
+
+JournalWriter::JournalWriter(std::string dir, std::uint64_t segment_bytes_max, std::uint64_t free_bytes_min)
     : dir_(std::move(dir)), segment_bytes_max_(segment_bytes_max) {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) throw std::runtime_error("journal directory " + dir_ + ": " + ec.message());
+  const auto space = fs::space(dir_, ec);
+  if (!ec && space.available < free_bytes_min)
+    throw std::runtime_error("journal directory " + dir_ + " has " + std::to_string(space.available >> 20) +
+                             " MiB free, under store.journal_free_bytes_min (" + std::to_string(free_bytes_min >> 20) +
+                             " MiB): free space there before starting");
+  id_ = journal_id(dir_);
   const auto segments = list_segments(dir_);
   std::uint64_t segment = segments.empty() ? 1 : segments.back();
   std::uint64_t offset = 0;
@@ -108,12 +157,7 @@ bool JournalWriter::open_segment(std::uint64_t segment, std::string& error) {
     error = errno_text("open " + path);
     return false;
   }
-  // Make the new file's directory entry durable too.
-  const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  fsync_dir(dir_);  // make the new file's directory entry durable too
   return true;
 }
 
@@ -169,7 +213,8 @@ bool JournalWriter::sync(std::string& error) {
 }
 
 bool JournalReader::read(JournalPosition from, JournalPosition limit, std::size_t max_events,
-                         std::vector<v1::HistoryEvent>& out, JournalPosition& next, std::string& error) {
+                         std::vector<v1::HistoryEvent>& out, JournalPosition& next, std::string& error,
+                         std::vector<JournalPosition>* ends) {
   next = from;
   const std::size_t first = out.size();  // count only what this call adds
   auto room = [&] { return out.size() - first < max_events; };
@@ -193,6 +238,7 @@ bool JournalReader::read(JournalPosition from, JournalPosition limit, std::size_
         return false;
       }
       next.offset += 8 + len;
+      if (ends != nullptr) ends->push_back(next);
     }
     if (!room() || next.segment >= limit.segment) break;
     next = JournalPosition{next.segment + 1, 0};  // this segment is read to its end

@@ -25,7 +25,9 @@ class JournalWriter {
  public:
   // Opens (creating) the directory, finds the end of the last segment and cuts off a torn tail.
   // Throws std::runtime_error when the directory cannot be used: the server cannot start.
-  JournalWriter(std::string dir, std::uint64_t segment_bytes_max);
+  // Also refuses a directory with less than `free_bytes_min` of room: a full disk is found
+  // before the server listens, not at the first event.
+  JournalWriter(std::string dir, std::uint64_t segment_bytes_max, std::uint64_t free_bytes_min = 0);
   ~JournalWriter();
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
@@ -34,6 +36,9 @@ class JournalWriter {
   bool append(const std::vector<switchboard::v1::HistoryEvent>& events, std::string& error);
   bool sync(std::string& error);
   JournalPosition end() const { return end_; }
+  // Names this journal for as long as its directory lives (journal.id, made with the first
+  // segment): the database's cursor records it, so a cursor never continues in another journal.
+  const std::string& id() const { return id_; }
   std::uint64_t truncated_bytes() const { return truncated_bytes_; }
   const std::string& dir() const { return dir_; }
 
@@ -41,6 +46,7 @@ class JournalWriter {
   bool open_segment(std::uint64_t segment, std::string& error);
 
   std::string dir_;
+  std::string id_;
   std::uint64_t segment_bytes_max_;
   int fd_ = -1;
   JournalPosition end_;
@@ -53,8 +59,11 @@ class JournalReader {
   explicit JournalReader(std::string dir) : dir_(std::move(dir)) {}
   // Appends up to max_events records read from `from`, never past `limit`; sets `next`.
   // A corrupt record inside the durable range is an error (the journal was damaged).
+  // `ends`, when given, gets the position just after each event read (to move a cursor past
+  // part of a batch).
   bool read(JournalPosition from, JournalPosition limit, std::size_t max_events,
-            std::vector<switchboard::v1::HistoryEvent>& out, JournalPosition& next, std::string& error);
+            std::vector<switchboard::v1::HistoryEvent>& out, JournalPosition& next, std::string& error,
+            std::vector<JournalPosition>* ends = nullptr);
   // Deletes segments wholly before `pos`.
   void remove_before(JournalPosition pos);
 
@@ -63,6 +72,7 @@ class JournalReader {
 };
 
 std::string segment_path(const std::string& dir, std::uint64_t segment);
+std::string format_position(JournalPosition p);  // "segment 3 offset 1024"
 std::vector<std::uint64_t> list_segments(const std::string& dir);
 std::uint32_t crc32_of(const std::string& bytes);
 

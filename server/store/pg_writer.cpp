@@ -14,7 +14,7 @@ namespace {
 
 const std::vector<std::string> columns{"event_id", "at",     "shop_id", "kind",     "day",    "hour",   "skill",
                                        "request_id", "session_id", "agent_id", "member_id", "body", "number", "at2_ms",
-                                       "flag",     "amount", "category", "ref_id",  "tier"};
+                                       "flag",     "amount", "category", "ref_id",  "tier", "target_id"};
 
 std::optional<std::string> text_or_null(const std::string& s) {
   if (s.empty()) return std::nullopt;
@@ -25,8 +25,8 @@ std::string utc_date(core::TimeMs t) { return core::format_date(core::to_local(t
 
 }  // namespace
 
-PgWriter::PgWriter(std::string url, std::string node_id, bool transcripts)
-    : url_(std::move(url)), node_id_(std::move(node_id)), transcripts_(transcripts) {}
+PgWriter::PgWriter(std::string url, std::string node_id, std::string journal_id, bool transcripts)
+    : url_(std::move(url)), node_id_(std::move(node_id)), journal_id_(std::move(journal_id)), transcripts_(transcripts) {}
 
 PgWriter::~PgWriter() = default;
 
@@ -60,13 +60,14 @@ long PgWriter::drop_partitions_older_than(int days, std::string& error) {
   }
 }
 
-std::optional<JournalPosition> PgWriter::cursor(std::string& error) {
+std::optional<Cursor> PgWriter::cursor(std::string& error) {
   try {
     pqxx::work tx(*conn_);
-    const auto r = tx.exec_params("SELECT segment, \"offset\" FROM journal_cursor WHERE node_id = $1", node_id_);
+    const auto r = tx.exec_params("SELECT segment, \"offset\", coalesce(journal_id, '') FROM journal_cursor WHERE node_id = $1",
+                                  node_id_);
     tx.commit();
     if (r.empty()) return std::nullopt;
-    return JournalPosition{r[0][0].as<std::uint64_t>(), r[0][1].as<std::uint64_t>()};
+    return Cursor{JournalPosition{r[0][0].as<std::uint64_t>(), r[0][1].as<std::uint64_t>()}, r[0][2].as<std::string>()};
   } catch (const std::exception& e) {
     error = e.what();
     conn_.reset();
@@ -74,10 +75,64 @@ std::optional<JournalPosition> PgWriter::cursor(std::string& error) {
   }
 }
 
-long PgWriter::write(const std::vector<v1::HistoryEvent>& events, JournalPosition end, std::string& error) {
+bool PgWriter::reset_cursor(std::string& error) {
   try {
     pqxx::work tx(*conn_);
-    std::set<std::string> days;
+    const auto r = tx.exec_params("DELETE FROM journal_cursor WHERE node_id = $1", node_id_);
+    tx.commit();
+    return r.affected_rows() > 0;
+  } catch (const std::exception& e) {
+    error = e.what();
+    conn_.reset();
+    return false;
+  }
+}
+
+namespace {
+
+// SQLSTATE classes that mean "not now" rather than "never": connection, transaction rollback
+// (serialization, deadlock), insufficient resources, operator intervention, system errors.
+bool transient(const std::string& sqlstate) {
+  const std::string cls = sqlstate.substr(0, 2);
+  return cls == "08" || cls == "40" || cls == "53" || cls == "57" || cls == "58" || cls == "XX" || cls.empty();
+}
+
+template <class Write>
+WriteResult guarded(std::unique_ptr<pqxx::connection>& conn, std::set<std::string>& days_ready, Write&& write) {
+  WriteResult r;
+  try {
+    r.fresh = write();
+    return r;
+  } catch (const pqxx::broken_connection& e) {
+    r.status = WriteStatus::unreachable;
+    r.error = e.what();
+  } catch (const pqxx::sql_error& e) {
+    r.status = transient(e.sqlstate()) ? WriteStatus::unreachable : WriteStatus::refused;
+    r.error = e.what();
+    if (r.status == WriteStatus::refused) return r;  // the transaction is gone; the connection is fine
+  } catch (const std::exception& e) {
+    r.status = WriteStatus::unreachable;
+    r.error = e.what();
+  }
+  conn.reset();  // start from a fresh connection next time
+  days_ready.clear();
+  return r;
+}
+
+void move_cursor(pqxx::work& tx, const std::string& node, const std::string& journal, JournalPosition end) {
+  tx.exec_params0(
+      "INSERT INTO journal_cursor (node_id, segment, \"offset\", journal_id) VALUES ($1, $2, $3, $4) "
+      "ON CONFLICT (node_id) DO UPDATE SET segment = excluded.segment, \"offset\" = excluded.\"offset\", "
+      "journal_id = excluded.journal_id, updated_at = now()",
+      node, static_cast<long long>(end.segment), static_cast<long long>(end.offset), journal);
+}
+
+}  // namespace
+
+WriteResult PgWriter::write(std::span<const v1::HistoryEvent> events, JournalPosition end) {
+  std::set<std::string> days;
+  auto result = guarded(conn_, days_ready_, [&]() -> long {
+    pqxx::work tx(*conn_);
     for (const auto& e : events) days.insert(utc_date(e.at_ms()));
     for (const auto& d : days) {
       if (days_ready_.count(d) != 0) continue;
@@ -94,24 +149,34 @@ long PgWriter::write(const std::vector<v1::HistoryEvent>& events, JournalPositio
             text_or_null(e.day()), dated ? std::optional<int>(static_cast<int>(e.hour())) : std::nullopt,
             text_or_null(e.skill()), text_or_null(e.request_id()), text_or_null(e.session_id()), text_or_null(e.agent_id()),
             text_or_null(e.member_id()), text_or_null(e.text()), e.number(), e.at2_ms(), e.flag(), e.amount(),
-            text_or_null(e.category()), text_or_null(e.ref_id()), static_cast<int>(e.tier()));
+            text_or_null(e.category()), text_or_null(e.ref_id()), static_cast<int>(e.tier()), text_or_null(e.target_id()));
       }
       copy.complete();
     }
     const long fresh = tx.exec1("SELECT switchboard_apply_batch()")[0].as<long>();
-    tx.exec_params0(
-        "INSERT INTO journal_cursor (node_id, segment, \"offset\") VALUES ($1, $2, $3) "
-        "ON CONFLICT (node_id) DO UPDATE SET segment = excluded.segment, \"offset\" = excluded.\"offset\", updated_at = now()",
-        node_id_, static_cast<long long>(end.segment), static_cast<long long>(end.offset));
+    move_cursor(tx, node_id_, journal_id_, end);
     tx.commit();
-    days_ready_.insert(days.begin(), days.end());
     return fresh;
-  } catch (const std::exception& e) {
-    error = e.what();
-    conn_.reset();  // start from a fresh connection next time
-    days_ready_.clear();
-    return -1;
-  }
+  });
+  if (result.status == WriteStatus::ok) days_ready_.insert(days.begin(), days.end());
+  return result;
+}
+
+WriteResult PgWriter::quarantine(const v1::HistoryEvent& event, const std::string& why, JournalPosition end) {
+  return guarded(conn_, days_ready_, [&]() -> long {
+    pqxx::work tx(*conn_);
+    const std::string payload = event.SerializeAsString();
+    // The event's own text may be what PostgreSQL refused: only bytes and server-made names go in.
+    const pqxx::binarystring bytes(payload.data(), payload.size());
+    tx.exec_params0(
+        "INSERT INTO quarantined_events (event_id, node_id, shop_id, kind, at, payload, error) "
+        "VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0), $6, $7) ON CONFLICT DO NOTHING",
+        event.event_id(), node_id_, event.shop_id(), static_cast<int>(event.kind()), static_cast<double>(event.at_ms()), bytes,
+        why);
+    move_cursor(tx, node_id_, journal_id_, end);
+    tx.commit();
+    return 0;
+  });
 }
 
 }  // namespace sb::store

@@ -42,7 +42,7 @@ Setup start_chat(ServerProcess& s) {
                       s.token("fast", "sue", "supervisor") + R"("}})");
   st.supervisor->reply("h");
   st.customer = std::make_unique<JsonClient>(s.port());
-  st.customer->send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"fast","memberId":"m1"}})");
+  st.customer->send(customer_hello("fast", "m1", "h"));
   st.customer->reply("h");
   st.customer->send(R"({"requestId":"e","enter":{}})");
   st.customer->reply("e");

@@ -32,12 +32,18 @@ TEST_CASE("malformed frames, unknown messages and bad state get clear errors; th
   CHECK(e.error().message().find("fooBar") != std::string::npos);
 
   CHECK(ask(c, "n1", R"("enter":{})").error().code() == v1::ERROR_CODE_NOT_AUTHENTICATED);
-  CHECK(ask(c, "n2", R"("hello":{"role":"ROLE_CUSTOMER","shopId":"nope","memberId":"m1"})").error().code() ==
-        v1::ERROR_CODE_NOT_FOUND);
-  CHECK(ask(c, "n3", R"("hello":{"role":"ROLE_CUSTOMER","shopId":"day"})").error().code() == v1::ERROR_CODE_INVALID_ARGUMENT);
-  REQUIRE(ask(c, "ok", R"("hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"m1"})").has_welcome());
-  CHECK(ask(c, "n4", R"("hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"m1"})").error().code() ==
-        v1::ERROR_CODE_INVALID_STATE);
+  // Without a token, an unknown shop and a known one answer alike.
+  const auto unknown = ask(c, "n2", R"("hello":{"role":"ROLE_CUSTOMER","shopId":"nope","memberId":"m1"})");
+  const auto known = ask(c, "n3", R"("hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"m1"})");
+  CHECK(unknown.error().code() == v1::ERROR_CODE_BAD_TOKEN);
+  CHECK(known.error().code() == v1::ERROR_CODE_BAD_TOKEN);
+  CHECK(known.error().message() == "shop \"day\" requires a customer token signed by its site (hello.token)");
+  CHECK(unknown.error().message() == "shop \"nope\" requires a customer token signed by its site (hello.token)");
+  CHECK(ask(c, "n3b", R"("hello":{"role":"ROLE_CUSTOMER"})").error().code() == v1::ERROR_CODE_INVALID_ARGUMENT);
+  c.send(customer_hello("day", "m1", "ok"));
+  REQUIRE(c.reply("ok").has_welcome());
+  c.send(customer_hello("day", "m1", "n4"));
+  CHECK(c.reply("n4").error().code() == v1::ERROR_CODE_INVALID_STATE);
   CHECK(ask(c, "n5", R"("sendText":{"text":"before enter"})").error().code() == v1::ERROR_CODE_INVALID_STATE);
   CHECK(ask(c, "n6", R"("rate":{"sessionId":"day-r1","score":5})").error().code() == v1::ERROR_CODE_NOT_FOUND);
   CHECK(ask(c, "n7", R"("setAgentStatus":{"status":"AGENT_STATUS_ONLINE"})").error().code() == v1::ERROR_CODE_FORBIDDEN);
@@ -58,7 +64,7 @@ TEST_CASE("tokens: bad, expired, wrongly signed, other shop or role are refused 
   };
   CHECK(hello("t1", "ROLE_AGENT", "day", "").error().code() == v1::ERROR_CODE_BAD_TOKEN);
   CHECK(hello("t2", "ROLE_AGENT", "day", "garbage").error().code() == v1::ERROR_CODE_BAD_TOKEN);
-  const std::string expired = server.token("day", "alice", "agent", -10);
+  const std::string expired = server.token("day", "alice", "agent", -120);  // past the 60 s clock skew
   auto e = hello("t3", "ROLE_AGENT", "day", expired);
   CHECK(e.error().code() == v1::ERROR_CODE_BAD_TOKEN);
   CHECK(e.error().message().find("expired") != std::string::npos);
@@ -72,8 +78,9 @@ TEST_CASE("tokens: bad, expired, wrongly signed, other shop or role are refused 
   // An agent token for a person the shop does not have.
   CHECK(hello("t7", "ROLE_AGENT", "day", server.token("day", "mallory", "agent")).error().code() == v1::ERROR_CODE_NOT_FOUND);
   // The refusals are counted for security monitoring; the token itself is never logged.
-  const auto metrics = server.get("/metrics").body;
-  CHECK(metrics.find("switchboard_security_refusals_total{reason=\"bad_token\"} 4") != std::string::npos);
+  const auto metrics = server.scrape();
+  CHECK(metrics.find("switchboard_security_refusals_total{reason=\"no_token\"} 1") != std::string::npos);
+  CHECK(metrics.find("switchboard_security_refusals_total{reason=\"bad_token\"} 3") != std::string::npos);
   CHECK(metrics.find("switchboard_security_refusals_total{reason=\"wrong_shop\"} 1") != std::string::npos);
   CHECK(metrics.find("switchboard_security_refusals_total{reason=\"wrong_role\"} 1") != std::string::npos);
   CHECK(server.stderr_text().find(forged) == std::string::npos);
@@ -86,7 +93,8 @@ TEST_CASE("a shop-A agent cannot touch shop-B sessions; HTTP API checks role and
   JsonClient bob(server.port()), customer(server.port()), zed(server.port());
   ask(bob, "h", R"("hello":{"role":"ROLE_AGENT","shopId":"day","token":")" + server.token("day", "bob", "agent") + R"("})");
   ask(bob, "on", R"("setAgentStatus":{"status":"AGENT_STATUS_ONLINE"})");
-  ask(customer, "h", R"("hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"m1"})");
+  customer.send(customer_hello("day", "m1", "h"));
+  customer.reply("h");
   ask(customer, "e", R"("enter":{})");
   ask(customer, "t", R"("sendText":{"text":"hi"})");
   const std::string sid = customer.expect(BC::kAssigned).assigned().session_id();
@@ -102,14 +110,17 @@ TEST_CASE("a shop-A agent cannot touch shop-B sessions; HTTP API checks role and
   ask(carol, "h", R"("hello":{"role":"ROLE_AGENT","shopId":"day","token":")" + server.token("day", "carol", "agent") + R"("})");
   CHECK(ask(carol, "steal", R"("sendText":{"sessionId":")" + sid + R"(","text":"mine now"})").error().code() ==
         v1::ERROR_CODE_FORBIDDEN);
-  CHECK(server.get("/metrics").body.find("switchboard_security_refusals_total{reason=\"forbidden\"} 2") != std::string::npos);
+  CHECK(server.scrape().find("switchboard_security_refusals_total{reason=\"forbidden\"} 2") != std::string::npos);
 
   CHECK(server.get("/api/v1/shops/day/figures").status == 401);
   CHECK(server.get("/api/v1/shops/day/figures", server.token("other", "boss", "supervisor")).status == 403);
   CHECK(server.get("/api/v1/shops/day/figures", server.token("day", "bob", "agent")).status == 403);
   CHECK(server.get("/api/v1/shops/day/figures", server.token("day", "boss", "supervisor")).status == 200);
   CHECK(server.get("/api/v1/shops/day/figures?date=2026-13-01", server.token("day", "boss", "supervisor")).status == 400);
-  CHECK(server.get("/api/v1/shops/nope/figures", server.token("day", "boss", "supervisor")).status == 404);
+  // A shop the token is not for answers the same whether it exists or not; an admin learns which.
+  CHECK(server.get("/api/v1/shops/nope/figures", server.token("day", "boss", "supervisor")).status == 403);
+  CHECK(server.get("/api/v1/shops/nope/figures").body == server.get("/api/v1/shops/day/figures").body);
+  CHECK(server.get("/api/v1/shops/nope/figures", server.token("*", "ops", "admin")).status == 404);
   CHECK(server.advance_ms(1000).status == 200);
   CHECK(server.post("/api/v1/admin/clock", R"({"advanceMs":1000})", server.token("day", "boss", "supervisor")).status == 403);
   CHECK(server.post("/api/v1/admin/clock", R"({"advanceTo":"2020-01-01T00:00:00Z"})", server.token("*", "ops", "admin")).status ==
@@ -123,7 +134,9 @@ TEST_CASE("orders: missing id, unknown shop, bad JSON are refused; a repeated id
   CHECK(r.status == 400);
   CHECK(r.body.find("order_id") != std::string::npos);
   CHECK(server.post("/api/v1/orders", "{not json", orders).status == 400);
-  CHECK(server.post("/api/v1/orders", R"({"orderId":"o1","shopId":"zzz","memberId":"m1"})", orders).status == 404);
+  CHECK(server.post("/api/v1/orders", R"({"orderId":"o1","shopId":"zzz","memberId":"m1"})", orders).status == 403);
+  CHECK(server.post("/api/v1/orders", R"({"orderId":"o1","shopId":"zzz","memberId":"m1"})", server.token("*", "ops", "admin"))
+            .status == 404);
   CHECK(server.post("/api/v1/orders", R"({"orderId":"o1","shopId":"day","memberId":"m1"})", "").status == 401);
   CHECK(server.post("/api/v1/orders", R"({"orderId":"o1","shopId":"other","memberId":"m1"})", orders).status == 403);
   r = server.post("/api/v1/orders", R"({"orderId":"o1","shopId":"day","memberId":"m1","amount":10,"category":"phones"})", orders);
@@ -131,7 +144,7 @@ TEST_CASE("orders: missing id, unknown shop, bad JSON are refused; a repeated id
   CHECK(r.body.find("\"duplicate\":false") != std::string::npos);
   r = server.post("/api/v1/orders", R"({"orderId":"o1","shopId":"day","memberId":"m1","amount":10,"category":"phones"})", orders);
   CHECK(r.body.find("\"duplicate\":true") != std::string::npos);
-  const auto metrics = server.get("/metrics").body;
+  const auto metrics = server.scrape();
   CHECK(metrics.find("switchboard_orders_total{shop=\"day\"} 1") != std::string::npos);
   CHECK(metrics.find("switchboard_orders_duplicate_total{shop=\"day\"} 1") != std::string::npos);
 }
@@ -185,16 +198,27 @@ name = "a"
 )", "store.database_url_env: environment variable SB_TEST_VARIABLE_THAT_IS_NOT_SET is not set");
 }
 
-TEST_CASE("a shop that requires customer tokens refuses customers without a matching one", "[integration][errors][security]") {
+TEST_CASE("customers need a token from their shop's site, unless the shop takes guests", "[integration][errors][security]") {
   ServerProcess server(day_shop_toml, manual_clock);
   JsonClient c(server.port());
-  auto hello = [&](const std::string& rid, const std::string& member, const std::string& token) {
-    return ask(c, rid, R"("hello":{"role":"ROLE_CUSTOMER","shopId":"vip","memberId":")" + member + R"(","token":")" + token + R"("})");
+  auto hello = [&](const std::string& rid, const std::string& shop, const std::string& member, const std::string& token) {
+    return ask(c, rid, R"("hello":{"role":"ROLE_CUSTOMER","shopId":")" + shop + R"(","memberId":")" + member +
+                           R"(","token":")" + token + R"("})");
   };
-  CHECK(hello("a", "m1", "").error().code() == v1::ERROR_CODE_BAD_TOKEN);
-  CHECK(hello("b", "m1", server.token("vip", "m2", "customer")).error().message().find("member") != std::string::npos);
-  CHECK(hello("c", "m1", server.token("vip", "m1", "agent")).error().code() == v1::ERROR_CODE_BAD_TOKEN);
-  CHECK(hello("d", "m1", server.token("vip", "m1", "customer")).has_welcome());
+  CHECK(hello("a", "day", "m1", "").error().code() == v1::ERROR_CODE_BAD_TOKEN);
+  CHECK(hello("b", "day", "m1", server.customer_token("day", "m2")).error().message() == "token is for member \"m2\", not \"m1\"");
+  CHECK(hello("c", "day", "m1", server.token("day", "m1", "agent")).error().message() == "token is for role agent, not customer");
+  CHECK(hello("d", "day", "m1", server.customer_token("other", "m1")).error().code() == v1::ERROR_CODE_BAD_TOKEN);
+  // A guest shop: no token, no member id; the server names the guest.
+  const auto guest = hello("g", "vip", "", "");
+  REQUIRE(guest.has_welcome());
+  CHECK(guest.welcome().person_id().find("vip-g") != std::string::npos);
+  JsonClient named(server.port());
+  const auto chosen = ask(named, "n", R"("hello":{"role":"ROLE_CUSTOMER","shopId":"vip","memberId":"m-vip"})");
+  CHECK(chosen.error().code() == v1::ERROR_CODE_INVALID_ARGUMENT);
+  CHECK(chosen.error().message().find("hello.memberId") != std::string::npos);
+  CHECK(ask(named, "t", R"("hello":{"role":"ROLE_CUSTOMER","shopId":"vip","token":")" + server.customer_token("vip", "m-vip") + R"("})")
+            .welcome().person_id() == "m-vip");  // a token names a member there too
 }
 
 TEST_CASE("the manual clock is refused unless the config enables it", "[integration][errors][config]") {

@@ -39,7 +39,7 @@ struct Load {
       try {
         JsonClient c(server.port());
         const std::string m = "load-" + std::to_string(i);
-        c.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":")" + m + R"("}})");
+        c.send(customer_hello("day", m, "h"));
         if (!c.reply("h").has_welcome()) continue;
         c.send(R"({"requestId":"e","enter":{"skill":"phones"}})");
         c.reply("e");
@@ -138,7 +138,7 @@ TEST_CASE("the SQL views, the figures API and /metrics agree on a scripted day",
   CHECK(pg.query("SELECT array_to_string(agents, '>') || ' ' || transfers FROM session_details "
                  "WHERE session_id IN (SELECT session_id FROM legs WHERE transferred_out)") == "alice>bob 1");
   // /metrics counts since start = the SQL totals of both days.
-  const std::string m = server.get("/metrics").body;
+  const std::string m = server.scrape();
   auto total = [&](const std::string& name) {
     double sum = 0;
     std::istringstream lines(m);
@@ -221,7 +221,7 @@ TEST_CASE("PostgreSQL away under load: chats go on, the backlog shows it and dra
 TEST_CASE("a batch written twice counts once; awkward text survives COPY", "[history][idempotent]") {
   TestPostgres pg;
   REQUIRE(sb::store::migrate(pg.url(), std::string(SB_SOURCE_DIR) + "/migrations").ok);
-  sb::store::PgWriter writer(pg.url(), "n1", true);
+  sb::store::PgWriter writer(pg.url(), "n1", "journal-1", true);
   std::string error;
   REQUIRE(writer.connect(error));
   std::vector<v1::HistoryEvent> batch;
@@ -245,9 +245,10 @@ TEST_CASE("a batch written twice counts once; awkward text survives COPY", "[his
   add(v1::EVENT_KIND_LEG_STARTED, "e3").set_number(1);
   add(v1::EVENT_KIND_CHAT_MESSAGE, "e4").set_text("tab\there\nnew line \\ backslash 'quote' \"dq\" 你好");
   add(v1::EVENT_KIND_SESSION_CLOSED, "e5").set_flag(true);
-  CHECK(writer.write(batch, {1, 500}, error) == 4);  // new rows: request, session, leg, message
-  INFO(error);
-  CHECK(writer.write(batch, {1, 500}, error) == 0);
+  const auto first = writer.write(batch, {1, 500});
+  INFO(first.error);
+  CHECK(first.fresh == 4);  // new rows: request, session, leg, message
+  CHECK(writer.write(batch, {1, 500}).fresh == 0);
   CHECK(pg.query("SELECT count(*) FROM sessions") == "1");
   CHECK(pg.query("SELECT count(*) FROM legs") == "1");
   CHECK(pg.query("SELECT count(*) FROM messages") == "1");
@@ -311,7 +312,7 @@ TEST_CASE("a journal backlog over its bound makes the node not ready, and ready 
   CHECK(ready.status == 503);
   CHECK(ready.body.find("journal backlog over its bound") != std::string::npos);
   JsonClient c(server.port());
-  c.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"late"}})");
+  c.send(customer_hello("day", "late", "h"));
   CHECK(c.reply("h").has_welcome());
   pg.start();
   wait_drained(server, std::chrono::seconds(60));
@@ -332,7 +333,7 @@ TEST_CASE("SIGTERM flushes the journal and lets the writer catch up before exiti
   std::thread customers([&] { load.run_customers(0, 40); });
   customers.join();
   JsonClient late(server.port());
-  late.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"last"}})");
+  late.send(customer_hello("day", "last", "h"));
   late.reply("h");
   late.send(R"({"requestId":"e","enter":{}})");
   late.send(R"({"requestId":"t","sendText":{"text":"just before the stop"}})");

@@ -20,9 +20,9 @@ TEST_CASE("healthz, readyz and /metrics answer; metric names carry no agent or m
   CHECK(server.get("/nowhere").status == 404);
   CHECK(server.post("/healthz", "").status == 405);
   JsonClient c(server.port());
-  c.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"member-42"}})");
+  c.send(customer_hello("day", "member-42", "h"));
   c.reply("h");
-  const auto m = server.get("/metrics");
+  const auto m = server.get("/metrics", server.token("*", "prometheus", "metrics"));
   REQUIRE(m.status == 200);
   CHECK(m.body.find("switchboard_queue_length{shop=\"day\",skill=\"phones\"} 0") != std::string::npos);
   CHECK(m.body.find("switchboard_connections_open 1") != std::string::npos);
@@ -38,7 +38,7 @@ TEST_CASE("healthz, readyz and /metrics answer; metric names carry no agent or m
 TEST_CASE("SIGTERM tells connected clients to reconnect elsewhere and exits cleanly", "[integration][lifecycle]") {
   ServerProcess server(day_shop_toml, {});
   JsonClient c(server.port());
-  c.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"m1"}})");
+  c.send(customer_hello("day", "m1", "h"));
   c.reply("h");
   JsonClient silent(server.port());  // never said hello: still told
   const int rc = server.stop();
@@ -54,7 +54,7 @@ TEST_CASE("SIGTERM tells connected clients to reconnect elsewhere and exits clea
 
 TEST_CASE("every metric the recording rules use is exported by the server", "[integration][lifecycle]") {
   ServerProcess server(day_shop_toml, {"--clock", "manual", "--clock-start", "2026-08-18T10:00:00+08:00"});
-  const std::string metrics = server.get("/metrics").body;
+  const std::string metrics = server.scrape();
   std::ifstream in(std::string(SB_SOURCE_DIR) + "/deploy/prometheus/switchboard_rules.yml");
   REQUIRE(in);
   std::stringstream rules;

@@ -52,7 +52,7 @@ TEST_CASE("connections per source address are limited; the next is refused with 
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   JsonClient d(server.port());
   CHECK(pings(d, "d"));
-  CHECK(server.get("/metrics").body.find("switchboard_security_refusals_total{reason=\"address_limit\"} 1") != std::string::npos);
+  CHECK(server.scrape().find("switchboard_security_refusals_total{reason=\"address_limit\"} 1") != std::string::npos);
 }
 
 TEST_CASE("messages over the rate are throttled, then the connection is closed with 1008", "[limits]") {
@@ -77,12 +77,19 @@ TEST_CASE("browser connections from origins not allowed are refused at the hands
   CHECK(no_origin.connect("127.0.0.1", server.port()).empty());  // not a browser
 }
 
-TEST_CASE("/metrics can require an admin token", "[limits][security]") {
-  ServerProcess server(always_open_toml, {}, "metrics_token_required = true\n");
+TEST_CASE("/metrics needs a metrics or admin token unless it is on the admin listener", "[limits][security]") {
+  ServerProcess server(always_open_toml, {}, "idle_timeout_ms = 60000\n");
   CHECK(server.get("/metrics").status == 401);
   CHECK(server.get("/metrics", server.token("day", "boss", "supervisor")).status == 403);
+  CHECK(server.get("/metrics", server.token("day", "prom", "metrics")).status == 403);  // metrics tokens name shop "*"
+  CHECK(server.get("/metrics", server.token("*", "prom", "metrics")).status == 200);
   CHECK(server.get("/metrics", server.token("*", "ops", "admin")).status == 200);
   CHECK(server.get("/healthz").status == 200);
+  // On the admin listener (a private interface) no token is asked, unless the config says so.
+  ServerProcess open_admin(always_open_toml, {}, "admin_listen = \"127.0.0.1:0\"\n");
+  CHECK(sb::net::http_call("127.0.0.1", open_admin.admin_port(), "GET", "/metrics", {}, {}).status == 200);
+  ServerProcess locked_admin(always_open_toml, {}, "admin_listen = \"127.0.0.1:0\"\nmetrics_token_required = true\n");
+  CHECK(sb::net::http_call("127.0.0.1", locked_admin.admin_port(), "GET", "/metrics", {}, {}).status == 401);
 }
 
 TEST_CASE("admin surfaces can move to their own listener; the public one no longer serves them", "[limits][security]") {
@@ -102,7 +109,7 @@ TEST_CASE("admin surfaces can move to their own listener; the public one no long
   CHECK(server.get("/api/v1/shops/day/figures", server.token("day", "boss", "supervisor")).status == 404);
   CHECK(server.post("/api/v1/admin/clock", "{\"advanceMs\": 1000}", ops).status == 404);
   JsonClient chat(server.port());
-  chat.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"m1"}})");
+  chat.send(customer_hello("day", "m1", "h"));
   CHECK(chat.reply("h").has_welcome());
   // Admin: all of those, and no chats.
   CHECK(admin("GET", "/healthz").status == 200);
@@ -131,7 +138,7 @@ TEST_CASE("an agent that stops reading is closed at its send-queue bound; its ch
   supervisor.send(R"({"requestId":"h","hello":{"role":"ROLE_SUPERVISOR","shopId":"day","token":")" +
                   server.token("day", "boss", "supervisor") + R"("}})");
   supervisor.reply("h");
-  customer.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":"m1"}})");
+  customer.send(customer_hello("day", "m1", "h"));
   customer.reply("h");
   customer.send(R"({"requestId":"e","enter":{}})");
   customer.send(R"({"requestId":"t","sendText":{"text":"hi"}})");

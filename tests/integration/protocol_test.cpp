@@ -16,7 +16,7 @@ namespace {
 const std::vector<std::string> manual_clock{"--clock", "manual", "--clock-start", "2026-08-18T10:00:00+08:00"};
 
 std::string hello_customer(const std::string& member, const std::string& rid = "h1") {
-  return R"({"requestId":")" + rid + R"(","hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":")" + member + R"("}})";
+  return customer_hello("day", member, rid);
 }
 
 std::string hello_staff(const ServerProcess& s, const std::string& role, const std::string& person, const std::string& shop = "day") {
@@ -44,11 +44,11 @@ TEST_CASE("customer sequence: enter, greeting, queued, assigned, messages, ratin
   const auto first_assigned = first.expect(BC::kAssigned);
 
   JsonClient customer(server.port());
-  customer.send(hello_customer("m1"));
+  customer.send(customer_hello("day", "m1", "h1", v1::TIER_B));  // the shop's site says m1 is tier B
   const auto welcome = customer.reply("h1");
   REQUIRE(welcome.has_welcome());
   CHECK(welcome.welcome().protocol() == "switchboard.v1");
-  customer.send(R"({"requestId":"r1","enter":{"skill":"phones","tier":"TIER_B"}})");
+  customer.send(R"({"requestId":"r1","enter":{"skill":"phones"}})");
   CHECK(customer.reply("r1").has_ack());
   const auto greeting = customer.expect(BC::kGreeting);
   CHECK(greeting.greeting().text() == "Hello from day shop");
@@ -162,7 +162,7 @@ TEST_CASE("binary frames carry the same messages as protobuf", "[integration][pr
   hello.set_request_id("b1");
   hello.mutable_hello()->set_role(v1::ROLE_CUSTOMER);
   hello.mutable_hello()->set_shop_id("day");
-  hello.mutable_hello()->set_member_id("bin");
+  hello.mutable_hello()->set_token(server.customer_token("day", "bin"));
   REQUIRE(ws.send_binary(hello.SerializeAsString()));
   auto frame = ws.recv(std::chrono::seconds(3));
   REQUIRE(frame);
@@ -177,7 +177,7 @@ namespace {
 
 // Sum of one series of switchboard_engine_call_seconds over all shards.
 double engine_calls(const ServerProcess& server, const std::string& series, const std::string& call) {
-  std::istringstream lines(server.get("/metrics").body);
+  std::istringstream lines(server.scrape());
   const std::string prefix = "switchboard_engine_call_seconds_" + series + "{call=\"" + call + "\",";
   double sum = 0;
   for (std::string line; std::getline(lines, line);)

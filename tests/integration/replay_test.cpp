@@ -101,7 +101,7 @@ TEST_CASE("a synthetic peak replayed live at 120x gives the trace's own figures;
   REQUIRE(app::write_trace(trace, day.trace).empty());
   const std::string shops = day.config_toml.substr(day.config_toml.find("\n[[shops]]"));
   const std::string store = store_toml(pg, dir + "/journal");
-  std::ofstream(plan) << "[server]\nmanual_clock_allowed = true\n[auth]\ntoken_secret = \"" << test_secret << "\"\n" << store << shops;
+  std::ofstream(plan) << "[server]\nmanual_clock_allowed = true\n" << test_auth_toml() << store << shops;
 
   ServerProcess server(store + shops, scaled_clock_120(day.trace));
   int rc = 0;
@@ -125,7 +125,7 @@ TEST_CASE("the scripted day exported from PostgreSQL simulates to its figures", 
   const std::string dir = temp_dir();
   const std::string store = store_toml(pg, dir + "/journal");
   const std::string plan = dir + "/plan.toml";
-  std::ofstream(plan) << "[auth]\ntoken_secret = \"" << test_secret << "\"\n" << store << day_shop_toml;
+  std::ofstream(plan) << test_auth_toml() << store << day_shop_toml;
   ServerProcess server(store + day_shop_toml, {"--clock", "manual", "--clock-start", "2026-08-18T06:30:00+08:00"});
   run_scripted_day(server);
   wait_drained(server);
@@ -136,7 +136,7 @@ TEST_CASE("the scripted day exported from PostgreSQL simulates to its figures", 
 TEST_CASE("export-trace refuses a bad day, an unknown shop and an unreachable database", "[integration][history][errors]") {
   const std::string dir = temp_dir();
   const std::string plan = dir + "/plan.toml";
-  std::ofstream(plan) << "[auth]\ntoken_secret = \"" << test_secret << "\"\n[store]\ndatabase_url = \"postgresql:///nowhere?host=" << dir
+  std::ofstream(plan) << test_auth_toml() << "[store]\ndatabase_url = \"postgresql:///nowhere?host=" << dir
                       << "&connect_timeout=2\"\n" << day_shop_toml;
   const std::string bin = binary_path();
   int rc = 0;
@@ -172,7 +172,7 @@ TEST_CASE("switchboard-load synthetic over two worker processes gives the genera
   const std::string written = read_file(plan);
   REQUIRE(written == day.config_toml);
   const std::string shops = written.substr(written.find("\n[[shops]]"));
-  std::ofstream(plan) << "[server]\nmanual_clock_allowed = true\n[auth]\ntoken_secret = \"" << test_secret << "\"\n" << shops;
+  std::ofstream(plan) << "[server]\nmanual_clock_allowed = true\n" << test_auth_toml() << shops;
 
   // Workers that cannot reach a server fail, and so does the whole run.
   out = run(load + " synthetic" + options + " --config " + plan + " --connect 127.0.0.1:1 --processes 2 --quiet", rc);

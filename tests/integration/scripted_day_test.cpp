@@ -34,7 +34,8 @@ struct Day {
   }
   std::unique_ptr<JsonClient> customer(const std::string& member, const std::string& skill) {
     auto c = std::make_unique<JsonClient>(s.port());
-    REQUIRE(ask(*c, R"("hello":{"role":"ROLE_CUSTOMER","shopId":"day","memberId":")" + member + R"("})").has_welcome());
+    c->send(customer_hello("day", member, "h"));
+    REQUIRE(c->reply("h").has_welcome());
     REQUIRE(ask(*c, R"("enter":{"skill":")" + skill + R"("})").has_ack());
     return c;
   }
@@ -209,7 +210,7 @@ TEST_CASE("scripted peak day gives exactly the hand-computed figures in the API 
   CHECK(g.figures().online_duration_s() == 2 * 3600);  // midnight to 02:00
 
   // /metrics counters since start = 8-18 + 8-19.
-  const std::string m = server.get("/metrics").body;
+  const std::string m = server.scrape();
   CHECK(metric(m, "switchboard_requests_total") == 5);
   CHECK(metric(m, "switchboard_sessions_total") == 4);
   CHECK(metric(m, "switchboard_sessions_judged_total") == 4);

@@ -44,7 +44,7 @@ last_peak_rate = 0.5
 
 [[shops]]
 id = "vip"
-customer_token_required = true
+guests = true
 [[shops.skills]]
 name = "general"
 

@@ -71,10 +71,9 @@ void Harness::advance_to(TimeMs t) {
   route(out);
 }
 
-v1::ServerMessage Harness::enter(const std::string& member, const std::string& skill, v1::Tier tier) {
+v1::ServerMessage Harness::enter(const std::string& member, const std::string& skill) {
   v1::ClientMessage m;
   m.mutable_enter()->set_skill(skill);
-  m.mutable_enter()->set_tier(tier);
   return send(customer(member), m);
 }
 
@@ -120,8 +119,8 @@ v1::ServerMessage Harness::transfer(const core::Actor& a, const std::string& ses
 }
 
 v1::ServerMessage Harness::arrive(const std::string& member, const std::string& skill, v1::Tier tier) {
-  join(customer(member));
-  enter(member, skill, tier);
+  join(customer(member, tier));
+  enter(member, skill);
   return say(member, "question from " + member);
 }
 

@@ -44,7 +44,10 @@ class Harness {
   explicit Harness(core::ShopConfig config = demo_shop_config(), TimeMs start = default_start());
   static TimeMs default_start();  // 2026-08-18T10:00:00+08:00
 
-  core::Actor customer(const std::string& member) const { return {v1::ROLE_CUSTOMER, shop_id, member}; }
+  // The tier is the one its token would carry; it matters only when joining.
+  core::Actor customer(const std::string& member, v1::Tier tier = v1::TIER_UNSPECIFIED) const {
+    return {v1::ROLE_CUSTOMER, shop_id, member, tier, false};
+  }
   core::Actor agent(const std::string& id) const { return {v1::ROLE_AGENT, shop_id, id}; }
   core::Actor supervisor(const std::string& id) const { return {v1::ROLE_SUPERVISOR, shop_id, id}; }
 
@@ -55,7 +58,7 @@ class Harness {
   void advance_to(TimeMs t);
 
   // Conveniences; each returns the reply.
-  v1::ServerMessage enter(const std::string& member, const std::string& skill = "", v1::Tier tier = v1::TIER_C);
+  v1::ServerMessage enter(const std::string& member, const std::string& skill = "");
   v1::ServerMessage say(const std::string& member, const std::string& text = "hello");
   v1::ServerMessage agent_say(const std::string& agent, const std::string& session, const std::string& text = "hi");
   v1::ServerMessage status(const std::string& agent, v1::AgentStatus s);

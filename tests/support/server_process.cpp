@@ -27,13 +27,13 @@ std::string binary_path() {
 }
 
 ServerProcess::ServerProcess(const std::string& shops_toml, const std::vector<std::string>& args,
-                             const std::string& server_extra) {
+                             const std::string& server_extra, const std::vector<std::string>& wrapper) {
   char tmpl[] = "/tmp/sb-test-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   const std::string config = dir_ + "/config.toml";
   std::ofstream(config) << "[server]\nthreads = 2\n"
-                        << (server_extra.empty() ? "manual_clock_allowed = true\n" : server_extra) << "\n[auth]\ntoken_secret = \"" << test_secret << "\"\n\n"
+                        << (server_extra.empty() ? "manual_clock_allowed = true\n" : server_extra) << "\n" << test_auth_toml() << "\n"
                         << shops_toml;
   int out_pipe[2];
   if (pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
@@ -42,7 +42,10 @@ ServerProcess::ServerProcess(const std::string& shops_toml, const std::vector<st
   posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
   posix_spawn_file_actions_addclose(&fa, out_pipe[0]);
   posix_spawn_file_actions_addopen(&fa, 2, (dir_ + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> argv_s{binary_path(), "serve", "--config", config, "--listen", "127.0.0.1:0"};
+  std::vector<std::string> argv_s = wrapper;
+  for (std::string a : {binary_path(), std::string("serve"), std::string("--config"), config, std::string("--listen"),
+                        std::string("127.0.0.1:0")})
+    argv_s.push_back(a);
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
@@ -111,7 +114,7 @@ void ServerProcess::kill9() {
 }
 
 double ServerProcess::metric(const std::string& name) const {
-  const std::string text = get("/metrics").body;
+  const std::string text = scrape();
   std::istringstream lines(text);
   std::string line;
   while (std::getline(lines, line))
@@ -119,10 +122,27 @@ double ServerProcess::metric(const std::string& name) const {
   return -1;
 }
 
-std::string ServerProcess::token(const std::string& shop, const std::string& person, const std::string& role, long ttl_s) const {
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  return net::issue_token(test_secret, {shop, person, role, now + ttl_s});
+const net::KeyRing& test_keys() {
+  static const net::KeyRing keys{"switchboard", 60, {net::TokenKey{"test", net::KeyAlgorithm::hs256, test_secret, "", "switchboard"}}};
+  return keys;
 }
+
+std::string test_auth_toml() { return std::string("[auth]\n[[auth.keys]]\nkid = \"test\"\nsecret = \"") + test_secret + "\"\n"; }
+
+std::string ServerProcess::token(const std::string& shop, const std::string& person, const std::string& role, long ttl_s) const {
+  return net::mint_token(test_keys(), shop, person, role, ttl_s);
+}
+
+std::string ServerProcess::customer_token(const std::string& shop, const std::string& member, v1::Tier tier) const {
+  return net::mint_token(test_keys(), shop, member, "customer", 3600, tier);
+}
+
+std::string customer_hello(const std::string& shop, const std::string& member, const std::string& request_id, v1::Tier tier) {
+  return R"({"requestId":")" + request_id + R"(","hello":{"role":"ROLE_CUSTOMER","shopId":")" + shop + R"(","token":")" +
+         net::mint_token(test_keys(), shop, member, "customer", 3600, tier) + R"("}})";
+}
+
+std::string ServerProcess::scrape() const { return get("/metrics", token("*", "prometheus", "metrics")).body; }
 
 net::HttpResult ServerProcess::get(const std::string& target, const std::string& bearer) const {
   return net::http_call("127.0.0.1", port_, "GET", target, {}, bearer);

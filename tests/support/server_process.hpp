@@ -10,23 +10,35 @@
 #include <string>
 #include <vector>
 
+#include "net/token.hpp"
 #include "net/ws_client.hpp"
 #include "switchboard/v1/switchboard.pb.h"
 
 namespace sb::test {
 
 constexpr const char* test_secret = "integration-test-secret-0123456789";
+std::string test_auth_toml();  // the [auth] table of the test configs: one operator key, kid "test"
+const net::KeyRing& test_keys();
+// A customer's hello frame in JSON, with a token for that member signed by the test key.
+std::string customer_hello(const std::string& shop, const std::string& member, const std::string& request_id = "h",
+                           switchboard::v1::Tier tier = switchboard::v1::TIER_UNSPECIFIED);
 
 class ServerProcess {
  public:
   // shops_toml: the [[shops]] tables; server_extra: [server] keys (default: manual_clock_allowed = true).
-  ServerProcess(const std::string& shops_toml, const std::vector<std::string>& args, const std::string& server_extra = "");
+  // `wrapper`: a command the binary runs under (e.g. {"/usr/bin/prlimit", "--nofile=100", "--"}).
+  ServerProcess(const std::string& shops_toml, const std::vector<std::string>& args, const std::string& server_extra = "",
+                const std::vector<std::string>& wrapper = {});
   ~ServerProcess();
 
   unsigned short port() const { return port_; }
   unsigned short admin_port() const { return admin_port_; }  // 0 unless server.admin_listen is set
   pid_t pid() const { return pid_; }
+  // Signed with the test config's operator key (it may sign every role).
   std::string token(const std::string& shop, const std::string& person, const std::string& role, long ttl_s = 3600) const;
+  std::string customer_token(const std::string& shop, const std::string& member,
+                             switchboard::v1::Tier tier = switchboard::v1::TIER_UNSPECIFIED) const;
+  std::string scrape() const;  // /metrics with a metrics token
   net::HttpResult get(const std::string& target, const std::string& bearer = {}) const;
   net::HttpResult post(const std::string& target, const std::string& body, const std::string& bearer = {}) const;
   net::HttpResult advance_ms(long ms) const;

@@ -66,8 +66,10 @@ DayResult simulate_day(std::uint32_t seed) {
       agent_away[i] = !agent_away[i];
     } else if (roll < 0.80) {
       const std::string m = "m" + std::to_string(next_member++ % 400);  // members return
-      h.join(h.customer(m));
-      const bool entered = h.enter(m, chance(0.5) ? "phones" : "aircon", static_cast<v1::Tier>(1 + pick(3))).has_ack();
+      const std::string skill = chance(0.5) ? "phones" : "aircon";
+      const auto tier = static_cast<v1::Tier>(1 + pick(3));
+      h.join(h.customer(m, tier));
+      const bool entered = h.enter(m, skill).has_ack();
       const bool open = h.shop().config().hours.is_open(h.now);
       if (h.say(m).has_ack() && entered && open) ++result.first_messages_in_hours;
       present.push_back(m);
