@@ -10,10 +10,13 @@ deploy/local/build.sh
 deploy/local/postgres.sh start
 export SWITCHBOARD_DATABASE_URL="$(deploy/local/postgres.sh url)"
 serve_args=("$@")
-echo "demo: tokens for the walkthrough:"
-for who in alice:agent bob:agent boss:supervisor; do
-  person=${who%%:*} role=${who##*:}
-  printf '  %-6s %s\n' "$person" "$(build/switchboard token --config config/demo.toml --shop demo --person "$person" --role "$role")"
-done
-printf '  %-6s %s\n' admin "$(build/switchboard token --config config/demo.toml --shop '*' --person ops --role admin)"
+token() { build/switchboard token --config config/demo.toml "$@"; }
+echo "demo: tokens for the walkthrough (paste these lines into the other terminals):"
+echo "export ALICE=$(token --shop demo --person alice --role agent)"
+echo "export BOB=$(token --shop demo --person bob --role agent)"
+echo "export BOSS=$(token --shop demo --person boss --role supervisor)"
+echo "export ADMIN=$(token --shop '*' --person ops --role admin)"
+echo "export METRICS=$(token --shop '*' --person prometheus --role metrics)"
+# A customer's token is the shop site's to mint, with the shop's own key (docs/protocol.md).
+echo "export M1001=$(token --kid demo-site-1 --shop demo --person m-1001 --role customer --tier A)"
 exec build/switchboard serve --config config/demo.toml "${serve_args[@]}"

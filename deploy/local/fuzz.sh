@@ -10,7 +10,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 mode="${1:-replay}"
 build="$root/build-fuzz"
-harnesses=(fuzz_codec fuzz_config fuzz_token)
+harnesses=(fuzz_codec fuzz_config fuzz_token fuzz_edge)
 
 launcher=()
 if command -v ccache >/dev/null; then

@@ -9,8 +9,11 @@ packages=(
   prometheus-cpp-dev catch2 libtomlplusplus-dev libcli11-dev libspdlog-dev libssl-dev
   postgresql-15 prometheus curl acl
   clang libclang-rt-14-dev slowhttptest
-  libcpp-jwt-dev nlohmann-json3-dev python3-jwt
+  libcpp-jwt-dev nlohmann-json3-dev python3-jwt openssl
 )
+
+# Node for the browser tests and the token examples: Debian's unless the machine has one.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

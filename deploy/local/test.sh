@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 deploy/local/install-deps.sh
+deploy/local/install-npm.sh
 deploy/local/build.sh
 ctest --test-dir "${SB_BUILD_DIR:-build}" --output-on-failure -j2 "$@"
 deploy/local/fuzz.sh replay

@@ -90,8 +90,8 @@ void wire_store(net::Server& server, const store::HistoryStore& history, std::ui
     return h->writer_problem();
   };
   server.ready_note = [s]() -> std::string {
-    const std::uint64_t q = s->quarantined;
-    return q == 0 ? "" : std::to_string(q) + " history events refused by PostgreSQL are in quarantined_events";
+    const std::int64_t q = s->quarantined_in_db;
+    return q <= 0 ? "" : std::to_string(q) + " history events of this node refused by PostgreSQL are in quarantined_events";
   };
 }
 

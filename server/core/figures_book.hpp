@@ -74,6 +74,7 @@ class FiguresBook {
   // counts in /metrics and PostgreSQL, not here.
   void forget_days_before(DayNumber day);
   DayNumber forgotten_before() const { return forgotten_before_; }
+  std::size_t days_kept() const { return days_.size(); }
 
   // open_since >= 0: an online interval still running, counted up to now.
   switchboard::v1::ShopFigures snapshot(DayNumber day, TimeMs now, TimeMs online_open_since) const;

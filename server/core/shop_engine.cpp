@@ -1199,6 +1199,10 @@ void ShopEngine::on_timer(TimeMs now, const TimerKey& key, Output& out) {
   }
 }
 
+ShopEngine::Remembered ShopEngine::remembered() const {
+  return Remembered{order_ids_.size(), last_served_.size(), inquiries_.size(), purchases_.size(), book_.days_kept()};
+}
+
 void ShopEngine::forget_expired(TimeMs now) {
   const auto& t = config_.thresholds;
   std::erase_if(last_served_, [&](const auto& kv) { return now - kv.second.at > t.first_receiver_lookback_ms; });

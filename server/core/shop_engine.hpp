@@ -58,6 +58,11 @@ class ShopEngine {
   const FiguresBook& book() const { return book_; }
   std::size_t sessions_open() const { return sessions_open_; }
   std::size_t queued() const { return waiting_.size(); }
+  // How much the shop remembers beyond its live chats (each bounded; see forget_expired).
+  struct Remembered {
+    std::size_t order_ids = 0, first_receivers = 0, inquiring_members = 0, purchasing_members = 0, figure_days = 0;
+  };
+  Remembered remembered() const;
   // Consistency of the whole state; asserted after every call in debug builds and by tests.
   bool check_invariants(std::string& why) const;
 

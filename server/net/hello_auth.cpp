@@ -1,6 +1,6 @@
 #include "hello_auth.hpp"
 
-#include "server.hpp"
+#include "shop_route.hpp"
 
 namespace sb::net {
 

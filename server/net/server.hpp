@@ -16,6 +16,7 @@
 #include "clock.hpp"
 #include "core/shop_config.hpp"
 #include "metrics.hpp"
+#include "shop_route.hpp"
 #include "token.hpp"
 
 namespace sb::net {
@@ -51,11 +52,6 @@ struct ServerOptions {
   std::string id_prefix;  // unique per process start: ids never repeat across restarts
 };
 
-struct ShopRoute {
-  std::size_t shard = 0;
-  bool guests = false;
-  int utc_offset_minutes = 0;
-};
 
 class Server {
  public:

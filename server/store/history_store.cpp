@@ -219,6 +219,7 @@ bool HistoryStore::writer_connect(PgWriter& writer, std::optional<JournalPositio
   }
   // A node that never wrote starts at the oldest segment still on disk.
   applied = cursor ? cursor->position : oldest;
+  if (const long q = writer.quarantined(error); q >= 0) stats_.quarantined_in_db = q;
   if (!stats_.cursor_known) count_base_backlog(*applied);
   stats_.applied_segment = applied->segment;
   stats_.applied_offset = applied->offset;
@@ -241,7 +242,10 @@ bool HistoryStore::write_isolating(PgWriter& writer, const std::vector<v1::Histo
     spdlog::error("history event {} ({}) refused by PostgreSQL and quarantined: {}", events[lo].event_id(),
                   v1::EventKind_Name(events[lo].kind()), r.error);
     r = writer.quarantine(events[lo], r.error, ends[lo]);
-    if (r.status == WriteStatus::ok) ++stats_.quarantined;
+    if (r.status == WriteStatus::ok) {
+      ++stats_.quarantined;
+      ++stats_.quarantined_in_db;
+    }
   }
   if (r.status != WriteStatus::ok) {
     ++stats_.write_errors;

@@ -49,7 +49,8 @@ struct StoreStats {
   std::atomic<std::uint64_t> applied_segment{0}, applied_offset{0};
   // Events between the cursor and the journal end when the cursor was first read.
   std::atomic<std::uint64_t> base_backlog{0}, base_journaled{0}, base_written{0};
-  std::atomic<std::uint64_t> quarantined{0};  // events PostgreSQL refused, kept aside
+  std::atomic<std::uint64_t> quarantined{0};        // events PostgreSQL refused since start, kept aside
+  std::atomic<std::int64_t> quarantined_in_db{0};   // this node's rows in quarantined_events (read at connect)
 };
 
 // Whether this node's journal can continue from the database's cursor: "" when it can, else

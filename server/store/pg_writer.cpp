@@ -75,6 +75,19 @@ std::optional<Cursor> PgWriter::cursor(std::string& error) {
   }
 }
 
+long PgWriter::quarantined(std::string& error) {
+  try {
+    pqxx::work tx(*conn_);
+    const long n = tx.exec_params1("SELECT count(*) FROM quarantined_events WHERE node_id = $1", node_id_)[0].as<long>();
+    tx.commit();
+    return n;
+  } catch (const std::exception& e) {
+    error = e.what();
+    conn_.reset();
+    return -1;
+  }
+}
+
 bool PgWriter::reset_cursor(std::string& error) {
   try {
     pqxx::work tx(*conn_);
@@ -90,11 +103,14 @@ bool PgWriter::reset_cursor(std::string& error) {
 
 namespace {
 
-// SQLSTATE classes that mean "not now" rather than "never": connection, transaction rollback
-// (serialization, deadlock), insufficient resources, operator intervention, system errors.
+// SQLSTATE classes that blame the rows themselves (or the schema they meet): data exceptions
+// (a NUL byte, a number out of range), integrity violations, undefined or mistyped columns and
+// functions (schema drift), program limits, errors raised by the batch function. Anything else
+// (a connection, a read-only or recovering server, a deadlock, a full disk) is "not now":
+// retried with backoff, never quarantined.
 bool transient(const std::string& sqlstate) {
   const std::string cls = sqlstate.substr(0, 2);
-  return cls == "08" || cls == "40" || cls == "53" || cls == "57" || cls == "58" || cls == "XX" || cls.empty();
+  return !(cls == "22" || cls == "23" || cls == "42" || cls == "44" || cls == "54" || cls == "P0");
 }
 
 template <class Write>

@@ -50,6 +50,8 @@ class PgWriter {
   // Keeps one refused event aside in quarantined_events with the database's error and moves the
   // cursor past it, in one transaction.
   WriteResult quarantine(const switchboard::v1::HistoryEvent& event, const std::string& why, JournalPosition end);
+  // Events of this node in quarantined_events (-1 and an error when it cannot tell).
+  long quarantined(std::string& error);
   // Forgets the node's cursor (switchboard store reset-cursor); true if there was one.
   bool reset_cursor(std::string& error);
 

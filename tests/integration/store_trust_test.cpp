@@ -102,6 +102,7 @@ TEST_CASE("a quarantined event shows in /metrics and /readyz; the node stays rea
   wait_drained(server);
   const auto ready = server.get("/readyz");
   CHECK(ready.status == 200);
+  CHECK(ready.body == R"({"status":"ready","note":"1 history events of this node refused by PostgreSQL are in quarantined_events"})");
   CHECK(pg.query("SELECT count(*) FROM quarantined_events") == "1");
   CHECK(server.scrape().find("switchboard_history_quarantined_total 0") != std::string::npos);  // counted by the run that met it
   std::filesystem::remove_all(journal);
@@ -204,5 +205,34 @@ TEST_CASE("poison frames never reach the journal; supervisor actions are kept wi
         "watch_session:alice:,set_window:alice:1 -> 2,transfer:alice:to skill aircon,close_session::,"
         "set_agent_status:alice:AGENT_STATUS_PAUSED");
   CHECK(pg.query("SELECT count(DISTINCT session_id) FROM supervisor_actions WHERE session_id IS NOT NULL") == "1");
+  std::filesystem::remove_all(journal);
+}
+
+TEST_CASE("the writer's backoff grows across failed batches, not only failed connects", "[history][trust]") {
+  TestPostgres pg;
+  const std::string journal = temp_dir();
+  sb::store::HistoryStore store(options(pg, journal), [](std::size_t, std::uint64_t) {});
+  store.start();
+  store.submit(0, 1, {message_event(1, "before")});
+  wait_for([&] { return store.stats().events_written == 1; });
+  // A server that takes connections but refuses every write for now (a failover, a read-only
+  // standby): not the events' fault, so nothing is quarantined and the writer waits longer each time.
+  pg.query("ALTER SYSTEM SET default_transaction_read_only = on");
+  pg.query("SELECT pg_reload_conf()");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::uint64_t errors_before = store.stats().write_errors;
+  store.submit(0, 2, {message_event(2, "during")});
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  const std::uint64_t failed = store.stats().write_errors - errors_before;
+  INFO(failed << " failed writes in 3.5 s");
+  CHECK(failed >= 3);
+  CHECK(failed <= 7);  // 100, 200, 400, 800, 1600 ms apart; retrying at once would be dozens
+  CHECK(store.stats().quarantined == 0);
+  pg.query("ALTER SYSTEM RESET default_transaction_read_only");
+  pg.query("SELECT pg_reload_conf()");
+  wait_for([&] { return store.stats().events_written == 2; });
+  CHECK(pg.query("SELECT count(*) FROM messages") == "2");
+  CHECK(pg.query("SELECT count(*) FROM quarantined_events") == "0");
+  store.stop(std::chrono::milliseconds(1000));
   std::filesystem::remove_all(journal);
 }

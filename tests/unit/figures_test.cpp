@@ -254,3 +254,39 @@ TEST_CASE("per agent, a valid session and its rating both belong to the agent of
     if (a.agent_id() == "a1") CHECK(a.figures().rating_rate().denominator() == 0);
   }
 }
+
+TEST_CASE("every remembered set has a bound: order ids, first receivers, inquiries and days are forgotten", "[figures][bounds]") {
+  Harness h;
+  h.agent_online("a1");
+  h.arrive("m1");
+  const std::string s1 = h.session_of("m1");
+  h.agent_say("a1", s1);  // valid: m1 inquires
+  h.close(h.agent("a1"), s1);
+  v1::Order o;
+  o.set_order_id("o1");
+  o.set_shop_id(h.shop_id);
+  o.set_member_id("m1");
+  sb::core::Output out;
+  REQUIRE(h.engine.order(h.now, o, out).ok);
+  auto r = h.shop().remembered();
+  CHECK(r.order_ids == 1);
+  CHECK(r.first_receivers == 1);
+  CHECK(r.inquiring_members == 1);
+  CHECK(r.purchasing_members == 1);
+  // A repeat inside the attribution window is a duplicate.
+  CHECK(h.engine.order(h.now + 1000, o, out).duplicate);
+  // Past the window (24 h) and the look-back (72 h), the next hour boundary forgets them.
+  h.advance(73 * sb::core::ms_per_hour);
+  r = h.shop().remembered();
+  CHECK(r.order_ids == 0);
+  CHECK(r.first_receivers == 0);
+  CHECK(r.inquiring_members == 0);
+  CHECK(r.purchasing_members == 0);
+  CHECK_FALSE(h.engine.order(h.now, o, out).duplicate);  // documented: counted as new live
+  // Figures of a day are kept 62 days; the API then answers it empty, other days unchanged.
+  const TimeMs first_day = Harness::default_start();
+  CHECK(h.figures(first_day).figures().connection_rate().denominator() == 1);
+  h.advance(63 * sb::core::ms_per_day);
+  CHECK(h.figures(first_day).figures().connection_rate().denominator() == 0);
+  CHECK(h.shop().remembered().figure_days <= 63);
+}
