@@ -347,7 +347,7 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
   if (const auto* t = r.table(root, "", "server")) {
     r.only_keys(*t, "server", {"listen", "threads", "manual_clock_allowed", "send_queue_messages_max", "frame_bytes_max",
                                "http_body_bytes_max", "connections_max", "handshake_timeout_ms", "idle_timeout_ms",
-                               "drain_timeout_ms", "connections_per_address_max", "messages_per_second_max",
+                               "drain_timeout_ms", "drain_window_ms", "connections_per_address_max", "messages_per_second_max",
                                "throttle_strikes_max", "allowed_origins", "metrics_token_required", "admin_listen"});
     const std::string listen = r.str(*t, "server", "listen", "127.0.0.1:8080");
     try {
@@ -375,6 +375,7 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
     s.handshake_timeout = std::chrono::milliseconds(r.integer(*t, "server", "handshake_timeout_ms", 10'000, 100, 600'000));
     s.idle_timeout = std::chrono::milliseconds(r.integer(*t, "server", "idle_timeout_ms", 60'000, 1'000, 86'400'000));
     s.drain_timeout = std::chrono::milliseconds(r.integer(*t, "server", "drain_timeout_ms", 5'000, 0, 600'000));
+    s.drain_window = std::chrono::milliseconds(r.integer(*t, "server", "drain_window_ms", 5'000, 0, 600'000));
     s.connections_per_address_max =
         static_cast<std::size_t>(r.integer(*t, "server", "connections_per_address_max", 500, 1, 1'000'000));
     s.messages_per_second_max = r.number(*t, "server", "messages_per_second_max", 20, 0.1, 100'000);

@@ -101,6 +101,10 @@ std::size_t Server::connections() const {
 void Server::stop() {
   if (draining_) return;
   draining_ = true;
+  if (options_.drain_window.count() > 0) {
+    spdlog::info("draining: /readyz answers 503 for {} ms while the node keeps serving", options_.drain_window.count());
+    std::this_thread::sleep_for(options_.drain_window);
+  }
   if (listener_) listener_->stop();
   if (admin_listener_) admin_listener_->stop();
   std::vector<std::shared_ptr<WebsocketSession>> live;
@@ -109,7 +113,7 @@ void Server::stop() {
     for (auto& [ptr, weak] : sessions_)
       if (auto s = weak.lock()) live.push_back(std::move(s));
   }
-  spdlog::info("stopping: telling {} connections to reconnect elsewhere", live.size());
+  spdlog::info("stopping: telling {} connections to reconnect", live.size());
   for (auto& s : live) s->shut_down("server stopping", 1000);
   live.clear();
   const auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;

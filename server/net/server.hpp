@@ -49,6 +49,9 @@ struct ServerOptions {
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds drain_timeout{5'000};
+  // On SIGTERM, /readyz answers 503 this long while the node keeps serving, so a proxy's health
+  // check takes it out of rotation before any client is told to go.
+  std::chrono::milliseconds drain_window{5'000};
   std::string id_prefix;  // unique per process start: ids never repeat across restarts
 };
 
@@ -61,7 +64,8 @@ class Server {
   // Binds and starts the shards; returns the bound port (useful with port 0).
   unsigned short start();
   unsigned short admin_port() const { return admin_port_; }  // bound admin port, 0 without one
-  // Graceful: stop accepting, tell every client to reconnect elsewhere, flush, close, stop shards.
+  // Graceful: /readyz 503 for the drain window while serving, then stop accepting, tell every
+  // client to reconnect, flush, close, stop shards.
   void stop();
   bool draining() const { return draining_; }
   // Set by the app before start(): a reason the node is not ready (empty: ready), and work to

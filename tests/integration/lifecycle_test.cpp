@@ -72,3 +72,29 @@ TEST_CASE("every metric the recording rules use is exported by the server", "[in
   }
   CHECK(checked >= 12);
 }
+
+TEST_CASE("SIGTERM first drains: /readyz 503 while the node still serves, then clients are told to go", "[integration][lifecycle]") {
+  ServerProcess server(day_shop_toml, {"--clock", "manual", "--clock-start", "2026-08-18T10:00:00+08:00"}, "drain_window_ms = 1500\nmanual_clock_allowed = true\n");
+  JsonClient c(server.port());
+  c.send(customer_hello("day", "m1", "h"));
+  REQUIRE(c.reply("h").has_welcome());
+  const auto t0 = std::chrono::steady_clock::now();
+  server.terminate();
+  // The proxy's health check sees the node leave...
+
+  for (int i = 0; i < 50 && server.get("/readyz").status != 503; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto ready = server.get("/readyz");
+  CHECK(ready.status == 503);
+  CHECK(ready.body.find("\"status\":\"draining\"") != std::string::npos);
+  // ...while chats go on and new connections are still taken.
+  c.send(R"({"requestId":"e","enter":{}})");
+  CHECK(c.reply("e").has_ack());
+  JsonClient late(server.port());
+  late.send(customer_hello("day", "m2", "h"));
+  CHECK(late.reply("h").has_welcome());
+  CHECK(c.quiet(BC::kShutdown, std::chrono::milliseconds(200)));
+  // Then everyone is told to reconnect, and the process exits.
+  CHECK(c.expect(BC::kShutdown, std::chrono::milliseconds(5000)).shutdown().reconnect_after_ms() > 0);
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(1400));
+  CHECK(server.stop() == 0);
+}

@@ -32,7 +32,9 @@ ServerProcess::ServerProcess(const std::string& shops_toml, const std::vector<st
   if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   const std::string config = dir_ + "/config.toml";
-  std::ofstream(config) << "[server]\nthreads = 2\n"
+  // Tests stop servers often: no drain window unless a test asks for one.
+  const bool drain_given = server_extra.find("drain_window_ms") != std::string::npos;
+  std::ofstream(config) << "[server]\nthreads = 2\n" << (drain_given ? "" : "drain_window_ms = 0\n")
                         << (server_extra.empty() ? "manual_clock_allowed = true\n" : server_extra) << "\n" << test_auth_toml() << "\n"
                         << shops_toml;
   int out_pipe[2];
@@ -103,6 +105,10 @@ int ServerProcess::stop(std::chrono::milliseconds wait) {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   return -1;
+}
+
+void ServerProcess::terminate() {
+  if (pid_ > 0) kill(pid_, SIGTERM);
 }
 
 void ServerProcess::kill9() {

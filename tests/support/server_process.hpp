@@ -47,6 +47,7 @@ class ServerProcess {
   int stop(std::chrono::milliseconds wait = std::chrono::milliseconds(10'000));
   bool running();
   void kill9();  // a crash: no drain, no flush
+  void terminate();  // SIGTERM without waiting (stop() then waits for the exit)
   // A label-less series' value in /metrics (-1 if absent).
   double metric(const std::string& name) const;
   std::string stderr_text() const;
