@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "core/time.hpp"
+#include "store/history_names.hpp"
+#include "store/history_rows.hpp"
 #include "store/history_store.hpp"
 #include "store/migrations.hpp"
 
@@ -28,33 +30,65 @@ std::vector<v1::HistoryEvent> make_events(const std::string& run, std::size_t se
   for (std::size_t s = 0; s < sessions; ++s) {
     const std::int64_t at = t0 + static_cast<std::int64_t>(s) * 50;
     const std::string sid = run + "-s" + std::to_string(s), rid = run + "-r" + std::to_string(s);
-    auto add = [&](v1::EventKind kind, std::int64_t dt) -> v1::HistoryEvent& {
+    auto add = [&](std::int64_t dt) -> v1::HistoryEvent& {
       auto& e = out.emplace_back();
       e.set_event_id(run + "-e" + std::to_string(n++));
       e.set_shop_id("shop" + std::to_string(s % 50));
-      e.set_kind(kind);
       e.set_at_ms(at + dt);
       e.set_day("2026-08-18");
       e.set_hour(static_cast<std::uint32_t>(7 + (s * 50 / 3'600'000) % 17));
       e.set_skill(s % 2 ? "phones" : "aircon");
-      e.set_request_id(rid);
-      e.set_session_id(sid);
-      e.set_member_id("m" + std::to_string(s % 100'000));
-      e.set_agent_id("a" + std::to_string(s % 40));
       return e;
     };
-    add(v1::EVENT_KIND_REQUEST_BEGUN, 0);
-    add(v1::EVENT_KIND_SESSION_CONNECTED, 2000).set_at2_ms(at);
-    add(v1::EVENT_KIND_LEG_STARTED, 2000).set_number(1);
-    add(v1::EVENT_KIND_CHAT_MESSAGE, 2001).set_text("Is the X200 in stock? I need it before the 818 sale ends.");
-    add(v1::EVENT_KIND_LEG_FIRST_REPLY, 9000).set_number(1);
-    add(v1::EVENT_KIND_CHAT_MESSAGE, 9000).set_text("Yes, we have 3 left. Shall I reserve one for you?");
-    add(v1::EVENT_KIND_SESSION_VALID, 9000);
-    add(v1::EVENT_KIND_CHAT_MESSAGE, 15000).set_text("Yes please, the black one.");
-    add(v1::EVENT_KIND_CHAT_MESSAGE, 20000).set_text("Done. Anything else?");
-    add(v1::EVENT_KIND_LEG_ENDED, 60000).set_number(1);
-    add(v1::EVENT_KIND_SESSION_CLOSED, 60000).set_flag(true);
-    add(v1::EVENT_KIND_RATING_FINAL, 1'860'000).set_number(5);
+    const std::string member = "m" + std::to_string(s % 100'000), agent = "a" + std::to_string(s % 40);
+    auto text = [&](std::int64_t dt, v1::Sender sender, const char* words) {
+      auto* m = add(dt).mutable_chat_message();
+      m->set_session_id(sid);
+      m->set_sender(sender);
+      m->set_sender_id(sender == v1::SENDER_CUSTOMER ? member : agent);
+      m->set_text(words);
+    };
+    auto* b = add(0).mutable_request_begun();
+    b->set_request_id(rid);
+    b->set_member_id(member);
+    b->set_tier(v1::TIER_C);
+    auto* c = add(2000).mutable_session_connected();
+    c->set_session_id(sid);
+    c->set_request_id(rid);
+    c->set_member_id(member);
+    c->set_agent_id(agent);
+    c->set_begun_at_ms(at);
+    auto* l = add(2000).mutable_leg_started();
+    l->set_session_id(sid);
+    l->set_leg(1);
+    l->set_agent_id(agent);
+    l->set_clock_started_at_ms(at);
+    text(2001, v1::SENDER_CUSTOMER, "Is the X200 in stock? I need it before the 818 sale ends.");
+    auto* r = add(9000).mutable_leg_first_reply();
+    r->set_session_id(sid);
+    r->set_leg(1);
+    r->set_agent_id(agent);
+    text(9000, v1::SENDER_AGENT, "Yes, we have 3 left. Shall I reserve one for you?");
+    auto* v = add(9000).mutable_session_valid();
+    v->set_session_id(sid);
+    v->set_member_id(member);
+    v->set_agent_id(agent);
+    text(15000, v1::SENDER_CUSTOMER, "Yes please, the black one.");
+    text(20000, v1::SENDER_AGENT, "Done. Anything else?");
+    auto* e = add(60000).mutable_leg_ended();
+    e->set_session_id(sid);
+    e->set_leg(1);
+    e->set_agent_id(agent);
+    auto* cl = add(60000).mutable_session_closed();
+    cl->set_session_id(sid);
+    cl->set_member_id(member);
+    cl->set_reason(v1::CLOSE_REASON_AGENT);
+    cl->set_judged_agent_id(agent);
+    cl->set_responded_45s(true);
+    auto* f = add(1'860'000).mutable_rating_final();
+    f->set_session_id(sid);
+    f->set_score(5);
+    f->set_agent_id(agent);
   }
   return out;
 }
@@ -99,19 +133,20 @@ double run_baseline(const std::string& url, const std::vector<v1::HistoryEvent>&
   pqxx::connection c(url);
   c.prepare("ins",
             "INSERT INTO batch_events (event_id, at, shop_id, kind, day, hour, skill, request_id, session_id, agent_id, "
-            "member_id, body, number, at2_ms, flag, amount, category, ref_id, tier) "
-            "VALUES ($1, $2::timestamptz, $3, $4, $5::date, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)");
+            "member_id, body, leg, at2, flag, amount, category, ref_id, tier, reason, score, ms, detail, actor_id) "
+            "VALUES ($1, $2::timestamptz, $3, $4, $5::date, $6, $7, $8, $9, $10, $11, $12, $13, $14::timestamptz, $15, $16, $17, "
+            "$18, $19, $20, $21, $22, $23, $24)");
   const auto t0 = Clock::now();
   for (std::size_t i = 0; i < events.size(); i += batch_max) {
     pqxx::work tx(c);
     tx.exec("SELECT switchboard_ensure_day('2026-08-17'), switchboard_ensure_day('2026-08-18')");
-    tx.exec0("CREATE TEMP TABLE batch_events (LIKE history_batch_template) ON COMMIT DROP");
+    tx.exec0("CREATE TEMP TABLE batch_events (LIKE history_batch_v2) ON COMMIT DROP");
     for (std::size_t j = i; j < std::min(i + batch_max, events.size()); ++j) {
       const auto& e = events[j];
-      tx.exec_prepared0("ins", e.event_id(), sb::core::format_rfc3339_utc(e.at_ms()), e.shop_id(), static_cast<int>(e.kind()),
-                        e.day(), static_cast<int>(e.hour()), e.skill(), e.request_id(), e.session_id(), e.agent_id(),
-                        e.member_id(), e.text(), e.number(), e.at2_ms(), e.flag(), e.amount(), e.category(), e.ref_id(),
-                        static_cast<int>(e.tier()));
+      const auto r = sb::store::flatten(e);
+      tx.exec_prepared0("ins", e.event_id(), sb::core::format_rfc3339_utc(e.at_ms()), e.shop_id(), sb::store::kind_name(e), r.day,
+                        r.hour, r.skill, r.request_id, r.session_id, r.agent_id, r.member_id, r.body, r.leg, r.at2, r.flag, r.amount,
+                        r.category, r.ref_id, r.tier, r.reason, r.score, r.ms, r.detail, r.actor_id);
     }
     tx.exec("SELECT switchboard_apply_batch()");
     tx.commit();

@@ -105,6 +105,23 @@ struct Chat {
 
 std::string key(const std::string& shop, const std::string& person) { return shop + '\x1f' + person; }
 
+// Online time to the second is not compared (each shift change may land up to jitter x speed
+// late): strips it from both, shop and hours (agents are not compared at all), and returns how
+// far the hours' online time was apart in all.
+long without_online_time(v1::ShopFigures& a, v1::ShopFigures& b) {
+  a.clear_agents();
+  b.clear_agents();
+  a.mutable_figures()->set_online_duration_s(0);
+  b.mutable_figures()->set_online_duration_s(0);
+  long off = 0;
+  for (int h = 0; h < a.hours_size() && h < b.hours_size(); ++h) {
+    off += std::labs(static_cast<long>(a.hours(h).figures().online_duration_s()) - static_cast<long>(b.hours(h).figures().online_duration_s()));
+    a.mutable_hours(h)->mutable_figures()->set_online_duration_s(0);
+    b.mutable_hours(h)->mutable_figures()->set_online_duration_s(0);
+  }
+  return off;
+}
+
 class Replayer {
  public:
   Replayer(const ReplayOptions& o, std::string label, core::Trace trace, app::AppConfig cfg)
@@ -538,16 +555,13 @@ class Replayer {
       // a network shifts) and online time to the second (each shift change may land up to
       // jitter x speed late); both are reported.
       v1::ShopFigures a = live, b = own;
-      a.clear_agents();
-      b.clear_agents();
       const long online_diff = static_cast<long>(a.figures().online_duration_s()) - static_cast<long>(b.figures().online_duration_s());
       const long online_tolerance = static_cast<long>(shift_changes_[own.shop_id()]);
-      a.mutable_figures()->set_online_duration_s(0);
-      b.mutable_figures()->set_online_duration_s(0);
+      const long hours_off = without_online_time(a, b);
       google::protobuf::util::MessageDifferencer diff;
       std::string report;
       diff.ReportDifferencesToString(&report);
-      const bool same = diff.Compare(a, b) && std::labs(online_diff) <= online_tolerance;
+      const bool same = diff.Compare(a, b) && std::labs(online_diff) <= online_tolerance && hours_off <= online_tolerance;
       const bool agents_same = google::protobuf::util::MessageDifferencer::Equals(live, own);
       all_same = all_same && same;
       auto line = [](const char* who, const v1::FigureSet& f) {

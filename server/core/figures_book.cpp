@@ -184,19 +184,26 @@ void FiguresBook::member_converted(const Origin& o, const std::string& agent, co
 
 void FiguresBook::order(bool duplicate) { add("", duplicate ? Counter::orders_duplicate : Counter::orders); }
 
-std::vector<std::pair<DayNumber, DurationMs>> FiguresBook::online(TimeMs from, TimeMs to) {
+std::vector<OnlinePiece> FiguresBook::online(TimeMs from, TimeMs to) {
   assert(from <= to);
-  std::vector<std::pair<DayNumber, DurationMs>> pieces;
-  const int offset = config_.hours.utc_offset_minutes();
+  std::vector<OnlinePiece> pieces;
   add("", Counter::online_ms, static_cast<std::uint64_t>(to - from));
-  while (from < to) {
-    const DayNumber d = to_local(from, offset).day;
-    const TimeMs day_end = local_midnight_utc(d + 1, offset);
-    const TimeMs piece_end = std::min(to, day_end);
-    day_of(d).online_ms += piece_end - from;
-    pieces.emplace_back(d, piece_end - from);
-    from = piece_end;
-  }
+  split_by_hour(from, to, config_.hours.utc_offset_minutes(), [&](DayNumber d, int h, DurationMs ms) {
+    DayTally& day = day_of(d);
+    day.shop.online_ms += ms;
+    day.hours[static_cast<std::size_t>(h)].online_ms += ms;
+    pieces.push_back(OnlinePiece{Origin{d, h, {}}, ms});
+  });
+  return pieces;
+}
+
+std::vector<OnlinePiece> FiguresBook::agent_online(const std::string& agent, TimeMs from, TimeMs to) {
+  assert(from <= to && !agent.empty());
+  std::vector<OnlinePiece> pieces;
+  split_by_hour(from, to, config_.hours.utc_offset_minutes(), [&](DayNumber d, int h, DurationMs ms) {
+    day_of(d).agents[agent].online_ms += ms;
+    pieces.push_back(OnlinePiece{Origin{d, h, {}}, ms});
+  });
   return pieces;
 }
 
@@ -205,39 +212,58 @@ const DayTally* FiguresBook::day(DayNumber d) const {
   return it == days_.end() ? nullptr : &it->second;
 }
 
-v1::ShopFigures FiguresBook::snapshot(DayNumber day, TimeMs now, TimeMs online_open_since) const {
+namespace {
+
+void set_online(v1::FigureSet* f, DurationMs ms) { f->set_online_duration_s(narrow(static_cast<std::uint64_t>(ms / 1000))); }
+
+}  // namespace
+
+v1::ShopFigures FiguresBook::snapshot(DayNumber day, TimeMs now, const Running& running) const {
   v1::ShopFigures out;
   out.set_shop_id(config_.id);
   out.set_date(format_date(day));
   static const DayTally empty;
   const DayTally* d = this->day(day);
   const DayTally& t = d != nullptr ? *d : empty;
+  const int offset = config_.hours.utc_offset_minutes();
+  const TimeMs day_start = local_midnight_utc(day, offset), day_end = local_midnight_utc(day + 1, offset);
+  // What the running intervals add to this day, per hour and per agent.
+  std::array<DurationMs, 24> running_hour{};
+  auto running_part = [&](TimeMs since, auto&& per_hour) {
+    if (since < 0 || since >= now) return;
+    split_by_hour(std::max(since, day_start), std::min(now, day_end), offset,
+                  [&](DayNumber, int h, DurationMs ms) { per_hour(h, ms); });
+  };
+  running_part(running.shop_since, [&](int h, DurationMs ms) { running_hour[static_cast<std::size_t>(h)] += ms; });
+  DurationMs shop_running = 0;
+  for (DurationMs ms : running_hour) shop_running += ms;
   fill(out.mutable_figures(), t.shop);
-
-  DurationMs online_ms = t.online_ms;
-  if (online_open_since >= 0 && online_open_since < now) {
-    const int offset = config_.hours.utc_offset_minutes();
-    const TimeMs day_start = local_midnight_utc(day, offset), day_end = local_midnight_utc(day + 1, offset);
-    const TimeMs from = std::max(online_open_since, day_start), to = std::min(now, day_end);
-    if (from < to) online_ms += to - from;
-  }
-  out.mutable_figures()->set_online_duration_s(narrow(static_cast<std::uint64_t>(online_ms / 1000)));
-
+  set_online(out.mutable_figures(), t.shop.online_ms + shop_running);
   for (std::size_t h = 0; h < 24; ++h) {
     auto* hf = out.add_hours();
     hf->set_hour(static_cast<std::uint32_t>(h));
     fill(hf->mutable_figures(), t.hours[h]);
+    set_online(hf->mutable_figures(), t.hours[h].online_ms + running_hour[h]);
   }
   for (const auto& [skill, tally] : t.skills) {
     auto* sf = out.add_skills();
     sf->set_skill(skill);
     fill(sf->mutable_figures(), tally);
   }
-  for (const auto& [agent, tally] : t.agents) {
+  std::map<std::string, DurationMs> agent_running;
+  for (const auto& [agent, since] : running.agents_since)
+    running_part(since, [&, a = agent](int, DurationMs ms) { agent_running[a] += ms; });
+  std::map<std::string, const Tally*> agents;
+  for (const auto& [agent, tally] : t.agents) agents[agent] = &tally;
+  for (const auto& [agent, ms] : agent_running) agents.try_emplace(agent, nullptr);
+  static const Tally no_tally;
+  for (const auto& [agent, tally] : agents) {
     auto* af = out.add_agents();
     af->set_agent_id(agent);
-    af->set_legs(narrow(tally.legs));
-    fill(af->mutable_figures(), tally);
+    const Tally& at = tally != nullptr ? *tally : no_tally;
+    af->set_legs(narrow(at.legs));
+    fill(af->mutable_figures(), at);
+    set_online(af->mutable_figures(), at.online_ms + agent_running[agent]);
   }
   for (const auto& target : config_.targets) {
     auto* cf = out.add_categories();

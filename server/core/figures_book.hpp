@@ -2,6 +2,7 @@
 // happen, and mirrored to a CounterSink so /metrics counts exactly what the figures API shows.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <climits>
@@ -34,6 +35,7 @@ struct Tally {
   std::uint64_t valid = 0, rated = 0, satisfied = 0;
   std::uint64_t messages_left = 0, messages_replied = 0;
   std::uint64_t legs = 0;
+  DurationMs online_ms = 0;  // shop, hour: at least one agent online; agent: that agent online
   std::unordered_set<std::uint32_t> inquiring, converted;  // members, by their index in the book
 };
 
@@ -41,8 +43,25 @@ struct DayTally {
   Tally shop;
   std::array<Tally, 24> hours;
   std::map<std::string, Tally> skills, agents, categories;
-  DurationMs online_ms = 0;
 };
+
+// A piece of online time within one local hour.
+struct OnlinePiece {
+  Origin origin;  // day and hour (no skill)
+  DurationMs ms = 0;
+};
+
+// Calls f(day, hour, ms) for each local hour [from, to) touches.
+template <class F>
+void split_by_hour(TimeMs from, TimeMs to, int utc_offset_minutes, F&& f) {
+  while (from < to) {
+    const LocalTime lt = to_local(from, utc_offset_minutes);
+    const TimeMs hour_end = local_midnight_utc(lt.day, utc_offset_minutes) + (lt.hour() + 1) * ms_per_hour;
+    const TimeMs piece_end = std::min(to, hour_end);
+    f(lt.day, lt.hour(), piece_end - from);
+    from = piece_end;
+  }
+}
 
 class FiguresBook {
  public:
@@ -66,8 +85,10 @@ class FiguresBook {
   void member_converted(const Origin& o, const std::string& agent, const std::string& member,
                         const std::string& category);
   void order(bool duplicate);
-  // An interval with at least one agent online; returns its pieces per local day.
-  std::vector<std::pair<DayNumber, DurationMs>> online(TimeMs from, TimeMs to);
+  // An interval with at least one agent online; returns its pieces per local hour.
+  std::vector<OnlinePiece> online(TimeMs from, TimeMs to);
+  // An interval in which one agent was online; returns its pieces per local hour.
+  std::vector<OnlinePiece> agent_online(const std::string& agent, TimeMs from, TimeMs to);
 
   // Bounds memory: days before `day` are dropped (their figures stay in /metrics and PostgreSQL),
   // and so are the members only they knew. A reply to a message left on a dropped day still
@@ -76,9 +97,14 @@ class FiguresBook {
   DayNumber forgotten_before() const { return forgotten_before_; }
   std::size_t days_kept() const { return days_.size(); }
 
-  // open_since >= 0: an online interval still running, counted up to now.
-  switchboard::v1::ShopFigures snapshot(DayNumber day, TimeMs now, TimeMs online_open_since) const;
+  // Intervals still running, counted up to now: the shop's (since >= 0) and each agent's.
+  struct Running {
+    TimeMs shop_since = -1;
+    std::vector<std::pair<std::string, TimeMs>> agents_since;
+  };
+  switchboard::v1::ShopFigures snapshot(DayNumber day, TimeMs now, const Running& running) const;
   const DayTally* day(DayNumber d) const;
+  const std::map<DayNumber, DayTally>& days() const { return days_; }
 
  private:
   DayTally& day_of(DayNumber d) {

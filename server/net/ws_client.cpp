@@ -18,6 +18,9 @@ using tcp = asio::ip::tcp;
 
 struct WsClient::Impl {
   asio::io_context ioc;
+  // Keeps the loop running after the server closed, so a write posted then still runs (and
+  // fails) instead of waiting for ever on a loop that has exited.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{asio::make_work_guard(ioc)};
   websocket::stream<beast::tcp_stream> ws{ioc};
   beast::flat_buffer buffer;
   std::thread thread;
@@ -46,6 +49,11 @@ struct WsClient::Impl {
   }
 
   bool write(std::string data, bool text) {
+    if (!thread.joinable() || ioc.stopped()) return false;
+    {
+      std::lock_guard lock(mutex);
+      if (closed) return false;
+    }
     std::promise<bool> done;
     asio::post(ioc, [this, &done, data = std::move(data), text] {
       ws.text(text);
@@ -122,6 +130,7 @@ void WsClient::drop() {
     impl_->ioc.stop();
   });
   impl_->thread.join();  // returns at once if the reader had already finished
+  impl_->work.reset();
 }
 
 void WsClient::close() {
@@ -136,6 +145,7 @@ void WsClient::close() {
   });
   // Give the close handshake a moment, then stop regardless.
   for (int i = 0; i < 100 && !closed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  impl_->work.reset();
   impl_->ioc.stop();
   impl_->thread.join();
 }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <unordered_map>
 
+#include "history_names.hpp"
 #include "migrations.hpp"
 
 namespace sb::store {
@@ -240,7 +241,7 @@ bool HistoryStore::write_isolating(PgWriter& writer, const std::vector<v1::Histo
   if (r.status == WriteStatus::refused) {
     // This one event is what PostgreSQL will not take: keep it aside, carry on with the rest.
     spdlog::error("history event {} ({}) refused by PostgreSQL and quarantined: {}", events[lo].event_id(),
-                  v1::EventKind_Name(events[lo].kind()), r.error);
+                  kind_name(events[lo]), r.error);
     r = writer.quarantine(events[lo], r.error, ends[lo]);
     if (r.status == WriteStatus::ok) {
       ++stats_.quarantined;

@@ -114,6 +114,26 @@ std::string journal_id(const std::string& dir) {
   return id;
 }
 
+// The records' format (journal.format): a build refuses a journal it cannot read rather than
+// misread it. 1: the generic HistoryEvent of before typed history (no file); 2: typed events.
+void check_format(const std::string& dir, bool has_segments) {
+  const std::string path = dir + "/journal.format";
+  std::ifstream in(path);
+  std::string line;
+  if (in) std::getline(in, line);
+  if (line == journal_format) return;
+  if (!in && !has_segments) {
+    std::ofstream(path) << journal_format << "\n";
+    fsync_dir(dir);
+    return;
+  }
+  const std::string found = in ? "\"" + line + "\"" : "format 1 (no journal.format: written before typed history)";
+  throw std::runtime_error("journal directory " + dir + " holds " + found + "; this build reads \"" + journal_format +
+                           "\". Let the build that wrote it drain it into PostgreSQL (start it, wait for "
+                           "switchboard_journal_backlog_events 0, stop it), then move the folder aside and start this build "
+                           "(run `switchboard store reset-cursor` if it then refuses the new journal)");
+}
+
 }  // namespace
 
 JournalWriter::JournalWriter(std::string dir, std::uint64_t segment_bytes_max, std::uint64_t free_bytes_min)
@@ -126,8 +146,9 @@ JournalWriter::JournalWriter(std::string dir, std::uint64_t segment_bytes_max, s
     throw std::runtime_error("journal directory " + dir_ + " has " + std::to_string(space.available >> 20) +
                              " MiB free, under store.journal_free_bytes_min (" + std::to_string(free_bytes_min >> 20) +
                              " MiB): free space there before starting");
-  id_ = journal_id(dir_);
   const auto segments = list_segments(dir_);
+  check_format(dir_, !segments.empty());
+  id_ = journal_id(dir_);
   std::uint64_t segment = segments.empty() ? 1 : segments.back();
   std::uint64_t offset = 0;
   if (!segments.empty()) {

@@ -20,6 +20,7 @@ struct JournalPosition {
 };
 
 constexpr std::uint32_t journal_record_bytes_max = 1 << 20;
+constexpr const char* journal_format = "switchboard-journal 2";  // records: typed switchboard.v1.HistoryEvent
 
 class JournalWriter {
  public:

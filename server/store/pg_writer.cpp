@@ -5,21 +5,14 @@
 #include <tuple>
 
 #include "core/time.hpp"
+#include "history_names.hpp"
+#include "history_rows.hpp"
 
 namespace sb::store {
 
 namespace v1 = switchboard::v1;
 
 namespace {
-
-const std::vector<std::string> columns{"event_id", "at",     "shop_id", "kind",     "day",    "hour",   "skill",
-                                       "request_id", "session_id", "agent_id", "member_id", "body", "number", "at2_ms",
-                                       "flag",     "amount", "category", "ref_id",  "tier", "target_id"};
-
-std::optional<std::string> text_or_null(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  return s;
-}
 
 std::string utc_date(core::TimeMs t) { return core::format_date(core::to_local(t, 0).day); }
 
@@ -154,18 +147,15 @@ WriteResult PgWriter::write(std::span<const v1::HistoryEvent> events, JournalPos
       if (days_ready_.count(d) != 0) continue;
       tx.exec_params("SELECT switchboard_ensure_day($1::date)", d);
     }
-    tx.exec0("CREATE TEMP TABLE batch_events (LIKE history_batch_template) ON COMMIT DROP");
+    tx.exec0("CREATE TEMP TABLE batch_events (LIKE history_batch_v2) ON COMMIT DROP");
     {
-      pqxx::stream_to copy(tx, "batch_events", columns);
+      pqxx::stream_to copy(tx, "batch_events", history_columns);
       for (const auto& e : events) {
-        if (!transcripts_ && e.kind() == v1::EVENT_KIND_CHAT_MESSAGE) continue;
-        const bool dated = !e.day().empty();
-        copy << std::make_tuple(
-            e.event_id(), core::format_rfc3339_utc(e.at_ms()), e.shop_id(), static_cast<int>(e.kind()),
-            text_or_null(e.day()), dated ? std::optional<int>(static_cast<int>(e.hour())) : std::nullopt,
-            text_or_null(e.skill()), text_or_null(e.request_id()), text_or_null(e.session_id()), text_or_null(e.agent_id()),
-            text_or_null(e.member_id()), text_or_null(e.text()), e.number(), e.at2_ms(), e.flag(), e.amount(),
-            text_or_null(e.category()), text_or_null(e.ref_id()), static_cast<int>(e.tier()), text_or_null(e.target_id()));
+        if (!transcripts_ && e.has_chat_message()) continue;
+        const HistoryRow r = flatten(e);
+        copy << std::make_tuple(e.event_id(), core::format_rfc3339_utc(e.at_ms()), e.shop_id(), kind_name(e), r.day, r.hour, r.skill,
+                                r.request_id, r.session_id, r.agent_id, r.member_id, r.body, r.leg, r.at2, r.flag, r.amount,
+                                r.category, r.ref_id, r.tier, r.reason, r.score, r.ms, r.detail, r.actor_id);
       }
       copy.complete();
     }
@@ -187,7 +177,7 @@ WriteResult PgWriter::quarantine(const v1::HistoryEvent& event, const std::strin
     tx.exec_params0(
         "INSERT INTO quarantined_events (event_id, node_id, shop_id, kind, at, payload, error) "
         "VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0), $6, $7) ON CONFLICT DO NOTHING",
-        event.event_id(), node_id_, event.shop_id(), static_cast<int>(event.kind()), static_cast<double>(event.at_ms()), bytes,
+        event.event_id(), node_id_, event.shop_id(), kind_name(event), static_cast<double>(event.at_ms()), bytes,
         why);
     move_cursor(tx, node_id_, journal_id_, end);
     tx.commit();

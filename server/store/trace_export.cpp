@@ -1,5 +1,7 @@
 #include "trace_export.hpp"
 
+#include "history_names.hpp"
+
 #include <pqxx/pqxx>
 
 #include <algorithm>
@@ -10,6 +12,12 @@ namespace sb::store {
 namespace v1 = switchboard::v1;
 
 namespace {
+
+// Status names as the writer keeps them (history_names.hpp); an unknown one reads as offline.
+switchboard::v1::AgentStatus status_of(const pqxx::field& f) {
+  return enum_from_sql<switchboard::v1::AgentStatus>(f.c_str()).value_or(switchboard::v1::AGENT_STATUS_OFFLINE);
+}
+
 
 // Epoch milliseconds of a timestamptz column, -1 for NULL. Events are stored at whole
 // milliseconds, so the rounding is exact.
@@ -26,7 +34,7 @@ struct Leg {
 
 struct SessionRow {
   std::int64_t closed = -1;
-  int reason = 0;
+  switchboard::v1::CloseReason reason = switchboard::v1::CLOSE_REASON_UNSPECIFIED;
   int rating = 0;
   std::vector<Leg> legs;
   std::string first_text;
@@ -66,12 +74,12 @@ class ShopExport {
   }
 
   void agent_statuses(std::vector<v1::TraceRecord>& out) {
-    auto add = [&](const std::string& agent, std::int64_t at, int status) {
+    auto add = [&](const std::string& agent, std::int64_t at, v1::AgentStatus status) {
       auto* s = out.emplace_back().mutable_agent_status();
       s->set_at_ms(at);
       s->set_shop_id(shop_.id);
       s->set_agent_id(agent);
-      s->set_status(static_cast<v1::AgentStatus>(status));
+      s->set_status(status);
       ++report_.agent_changes;
       seen(at);
     };
@@ -80,21 +88,21 @@ class ShopExport {
                                  "WHERE shop_id = $1 AND at < to_timestamp($2 / 1000.0) "
                                  "ORDER BY agent_id, at DESC, length(event_id) DESC, event_id DESC",
                                  start_))
-      if (row[1].as<int>() != v1::AGENT_STATUS_OFFLINE) add(row[0].c_str(), start_, row[1].as<int>());
+      if (status_of(row[1]) != v1::AGENT_STATUS_OFFLINE) add(row[0].c_str(), start_, status_of(row[1]));
     for (const auto& row : query("SELECT agent_id, " + ms("at") + ", status FROM agent_status_changes "
                                  "WHERE shop_id = $1 AND at >= to_timestamp($2 / 1000.0) AND at < to_timestamp($3 / 1000.0) "
                                  "ORDER BY at, length(event_id), event_id",
                                  start_, window_end_))
-      add(row[0].c_str(), row[1].as<std::int64_t>(), row[2].as<int>());
+      add(row[0].c_str(), row[1].as<std::int64_t>(), status_of(row[2]));
   }
 
   void sessions() {
-    for (const auto& row : query("SELECT session_id, " + ms("closed_at") + ", coalesce(close_reason, 0), coalesce(rating, 0) "
+    for (const auto& row : query("SELECT session_id, " + ms("closed_at") + ", coalesce(close_reason, ''), coalesce(rating, 0) "
                                  "FROM sessions WHERE shop_id = $1 AND day = $2::date",
                                  date_)) {
       SessionRow& s = sessions_[row[0].c_str()];
       s.closed = row[1].as<std::int64_t>();
-      s.reason = row[2].as<int>();
+      s.reason = enum_from_sql<v1::CloseReason>(row[2].c_str()).value_or(v1::CLOSE_REASON_UNSPECIFIED);
       s.rating = row[3].as<int>();
       seen(s.closed);
     }
@@ -124,7 +132,7 @@ class ShopExport {
       if (it == sessions_.end() || it->second.legs.empty()) continue;
       SessionRow& s = it->second;
       const std::int64_t at = row[1].as<std::int64_t>();
-      const int sender = row[2].as<int>();
+      const v1::Sender sender = enum_from_sql<v1::Sender>(row[2].c_str()).value_or(v1::SENDER_UNSPECIFIED);
       if (sender == v1::SENDER_SYSTEM) continue;
       if (sender == v1::SENDER_CUSTOMER && !s.first_seen) {  // the message that started the request
         s.first_seen = true;
@@ -212,7 +220,7 @@ class ShopExport {
       std::int64_t at;
     };
     std::unordered_map<std::string, std::vector<Unconnected>> by_member;  // where a left message may belong
-    for (const auto& row : query("SELECT request_id, member_id, skill, coalesce(tier, 0), " + ms("begun_at") +
+    for (const auto& row : query("SELECT request_id, member_id, skill, coalesce(tier, 'C'), " + ms("begun_at") +
                                  ", outcome, coalesce(session_id, ''), " + ms("ended_at") +
                                  " FROM requests WHERE shop_id = $1 AND day = $2::date "
                                  "ORDER BY begun_at, length(request_id), request_id",
@@ -222,7 +230,7 @@ class ShopExport {
       a->set_shop_id(shop_.id);
       a->set_member_id(row[1].c_str());
       a->set_skill(row[2].c_str());
-      a->set_tier(static_cast<v1::Tier>(row[3].as<int>()));
+      a->set_tier(enum_from_sql<v1::Tier>(row[3].c_str()).value_or(v1::TIER_C));
       a->set_text("hello");
       const std::string outcome = row[5].c_str();
       const std::int64_t ended = row[7].as<std::int64_t>();

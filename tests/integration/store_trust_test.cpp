@@ -27,15 +27,15 @@ v1::HistoryEvent message_event(int i, const std::string& text) {
   v1::HistoryEvent e;
   e.set_event_id("t-e" + std::to_string(i));
   e.set_shop_id("s1");
-  e.set_kind(v1::EVENT_KIND_CHAT_MESSAGE);
   e.set_at_ms(1'787'000'000'000 + i);
   e.set_day("2026-08-18");
   e.set_hour(10);
   e.set_skill("phones");
-  e.set_session_id("t-s1");
-  e.set_member_id("m1");
-  e.set_number(v1::SENDER_CUSTOMER);
-  e.set_text(text);
+  auto* m = e.mutable_chat_message();
+  m->set_session_id("t-s1");
+  m->set_sender(v1::SENDER_CUSTOMER);
+  m->set_sender_id("m1");
+  m->set_text(text);
   return e;
 }
 

@@ -23,8 +23,7 @@ std::vector<v1::HistoryEvent> events(int from, int count) {
   for (int i = from; i < from + count; ++i) {
     auto& e = out.emplace_back();
     e.set_event_id("e" + std::to_string(i));
-    e.set_kind(v1::EVENT_KIND_CHAT_MESSAGE);
-    e.set_text(std::string(100, 'x') + "\t\n\\ 你好");
+    e.mutable_chat_message()->set_text(std::string(100, 'x') + "\t\n\\ 你好");
   }
   return out;
 }
@@ -58,7 +57,7 @@ TEST_CASE("journal: records survive reopening and are read back across segment r
   }
   REQUIRE(got.size() == 150);
   for (int i = 0; i < 150; ++i) CHECK(got[static_cast<std::size_t>(i)].event_id() == "e" + std::to_string(i));
-  CHECK(got[0].text() == std::string(100, 'x') + "\t\n\\ 你好");
+  CHECK(got[0].chat_message().text() == std::string(100, 'x') + "\t\n\\ 你好");
 
   r.remove_before(JournalPosition{end.segment, 0});
   CHECK(list_segments(dir).size() == 1);

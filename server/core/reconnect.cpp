@@ -1,6 +1,7 @@
 // Reconnects: a dropped customer keeps its place in the queue or its open session, a dropped
-// agent its sessions, for the shop's reconnect grace; coming back, each is told where things
-// stand and given the chat messages it has not seen.
+// agent its status and sessions (but gets no new ones), for the shop's reconnect grace; coming
+// back, each is told where things stand and given the chat messages it has not seen. Not
+// coming back counts as leaving at the end of the grace.
 #include <cassert>
 
 #include "proto_time.hpp"
@@ -18,7 +19,7 @@ void ShopEngine::hold_customer(TimeMs now, Chat& chat, Output& out) {
   timer(out, now + config_.thresholds.reconnect_grace_ms, TimerKind::customer_reconnect_grace, chat.id, chat.grace_generation);
 }
 
-void ShopEngine::hold_agent(TimeMs now, Agent& agent, Output& out) {
+void ShopEngine::hold_agent(TimeMs now, AgentState& agent, Output& out) {
   assert(agent.connections == 0 && !agent.detached);
   agent.detached = true;  // keeps status and sessions; routing skips it
   ++agent.grace_generation;
@@ -43,8 +44,8 @@ void ShopEngine::on_grace_timer(TimeMs now, const TimerKey& key, Output& out) {
     end_chat(now, chat, out);
     return;
   }
-  assert(key.id < agents_in_order_.size());
-  Agent& agent = *agents_in_order_[key.id];
+  assert(key.id < agents_.size());
+  AgentState& agent = agents_.at_order(key.id);
   if (!agent.detached || agent.grace_generation != key.generation) return;
   agent.detached = false;
   set_status(now, agent, v1::AGENT_STATUS_OFFLINE, out);  // its sessions go back to the queue
@@ -53,7 +54,7 @@ void ShopEngine::on_grace_timer(TimeMs now, const TimerKey& key, Output& out) {
 v1::Assigned ShopEngine::assigned_view(const Session& s, std::uint64_t seen_seq) const {
   v1::Assigned as;
   as.set_session_id(external_id('s', s.id));
-  if (s.waiting_request == 0) as.set_agent_id(s.agent());
+  as.set_agent_id(s.current_agent());
   as.set_member_id(s.member);
   as.set_skill(s.skill);
   as.set_tier(s.tier);
@@ -73,31 +74,26 @@ void ShopEngine::send_resumed(const Actor& a, const v1::Hello* hello, Output& ou
   auto msg = std::make_shared<v1::ServerMessage>();
   auto* r = msg->mutable_resumed();
   auto add_queued = [&](const Request& req) {
-    std::uint32_t position = 0, length = 0;
-    for (const auto& [tier, seq, id] : waiting_) {
-      if (requests_.at(id).skill != req.skill) continue;
-      ++length;
-      if (id == req.id) position = length;
-    }
+    const auto place = queue_.place_of(req);
     auto* q = r->mutable_queued();
     q->set_request_id(req.session == 0 ? external_id('r', req.id) : external_id('s', req.session));
     q->set_skill(req.skill);
-    q->set_position(position);
-    q->set_queue_length(length);
+    q->set_position(place.position);
+    q->set_queue_length(place.length);
   };
   if (a.role == v1::ROLE_CUSTOMER) {
     const Chat& chat = chats_.at(a.person);
     if (chat.state == ChatState::queued) {
-      add_queued(requests_.at(chat.request));
+      add_queued(queue_.at(chat.request));
     } else if (chat.state == ChatState::in_session) {
       const Session& s = sessions_.at(chat.session);
-      if (s.waiting_request != 0) add_queued(requests_.at(s.waiting_request));
+      if (s.waiting()) add_queued(queue_.at(s.waiting_request));
       *r->add_sessions() = assigned_view(s, seen(s));
     } else {
       return;  // nothing going: a plain welcome
     }
   } else if (a.role == v1::ROLE_AGENT) {
-    const Agent* agent = find_agent(a.person);
+    const AgentState* agent = agents_.find(a.person);
     if (agent == nullptr || agent->sessions.empty()) return;
     for (std::uint64_t id : agent->sessions) *r->add_sessions() = assigned_view(sessions_.at(id), seen(sessions_.at(id)));
   } else {

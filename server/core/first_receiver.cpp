@@ -1,0 +1,31 @@
+// The first-receiver rule: who a returning customer is held for, and for how long.
+#include "first_receiver.hpp"
+
+#include "shop_engine.hpp"
+
+namespace sb::core {
+
+std::optional<std::string> FirstReceivers::holder(const std::string& member, TimeMs now) const {
+  auto it = last_.find(member);
+  if (it == last_.end() || now - it->second.at > t_.first_receiver_lookback_ms) return std::nullopt;
+  return it->second.agent;
+}
+
+void FirstReceivers::forget_expired(TimeMs now) {
+  std::erase_if(last_, [&](const auto& kv) { return now - kv.second.at > t_.first_receiver_lookback_ms; });
+}
+
+void ShopEngine::hold_for(TimeMs now, Request& r, const std::string& agent, Output& out) {
+  r.held_for = agent;
+  r.hold_until = now + config_.thresholds.first_receiver_wait_ms;
+  timer(out, r.hold_until, TimerKind::first_receiver_release, r.id);
+}
+
+void ShopEngine::hold_for_first_receiver(TimeMs now, Request& r, Output& out) {
+  const auto agent = first_receivers_.holder(r.member, now);
+  if (!agent) return;
+  const AgentState* fr = agents_.find(*agent);
+  if (fr != nullptr && fr->online()) hold_for(now, r, *agent, out);
+}
+
+}  // namespace sb::core

@@ -1,0 +1,34 @@
+// The first receiver stays responsible (首位接待负责制): a returning customer is held for the
+// agent who last served it, if that was within the look-back (72 h) and the agent is online,
+// for the first-receiver wait (20 s) before anyone else may take it. A hand-back can hold a
+// chat for the agent it came from the same way (shops.handback). Memory beyond the look-back
+// is forgotten.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "shop_config.hpp"
+
+namespace sb::core {
+
+class FirstReceivers {
+ public:
+  explicit FirstReceivers(const Thresholds& t) : t_(t) {}
+  void served(const std::string& member, const std::string& agent, TimeMs at) { last_[member] = Served{agent, at}; }
+  // The agent the member should be held for now, if any (whether online is the caller's check).
+  std::optional<std::string> holder(const std::string& member, TimeMs now) const;
+  void forget_expired(TimeMs now);
+  std::size_t remembered() const { return last_.size(); }
+
+ private:
+  struct Served {
+    std::string agent;
+    TimeMs at = 0;
+  };
+  const Thresholds& t_;
+  std::unordered_map<std::string, Served> last_;
+};
+
+}  // namespace sb::core
