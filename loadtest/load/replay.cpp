@@ -25,6 +25,7 @@
 #include "net/codec.hpp"
 #include "net/token.hpp"
 #include "net/ws_client.hpp"
+#include "sim/trace_customer.hpp"
 #include "workers.hpp"
 
 namespace sb::load {
@@ -95,12 +96,12 @@ class HttpWorker {
   std::thread thread_;
 };
 
+// A trace's chat played live: the customer's behaviour (the simulator's own, sim/trace_customer)
+// and its connection.
 struct Chat {
-  const v1::TraceArrival* arrival = nullptr;
+  sim::TraceCustomer customer;
   std::shared_ptr<AsyncWs> ws;
-  std::string session, agent;
-  std::uint32_t legs_started = 0;
-  bool assigned = false, closed = false, gone = false;
+  bool departed = false;
 };
 
 std::string key(const std::string& shop, const std::string& person) { return shop + '\x1f' + person; }
@@ -124,7 +125,7 @@ long without_online_time(v1::ShopFigures& a, v1::ShopFigures& b) {
 
 class Replayer {
  public:
-  Replayer(const ReplayOptions& o, std::string label, core::Trace trace, app::AppConfig cfg)
+  Replayer(const ReplayOptions& o, std::string label, sim::Trace trace, app::AppConfig cfg)
       : o_(o), label_(std::move(label)), trace_(std::move(trace)), cfg_(std::move(cfg)), http_(o.host, o.port),
         server_(asio::ip::make_address(o.host), o.port) {}
 
@@ -186,7 +187,7 @@ class Replayer {
     probe_real_ = r1;
     probe_virtual_ = v1;
     TimeMs first = trace_.header.end_ms();
-    for (const auto& r : trace_.records) first = std::min(first, core::record_time(r));
+    for (const auto& r : trace_.records) first = std::min(first, sim::record_time(r));
     const TimeMs lead = static_cast<TimeMs>(2000 * o_.speed);  // two real seconds to get going
     if (first < v1 + lead || first > v1 + lead + static_cast<TimeMs>(60'000 * o_.speed)) {
       std::fprintf(stderr,
@@ -206,12 +207,12 @@ class Replayer {
       maybe_done();
       return;
     }
-    record_timer_.expires_at(real_at(core::record_time(trace_.records[next_record_])));
+    record_timer_.expires_at(real_at(sim::record_time(trace_.records[next_record_])));
     record_timer_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
       const auto now = Steady::now();
       note_lateness(now - record_timer_.expiry());
-      while (next_record_ < trace_.records.size() && real_at(core::record_time(trace_.records[next_record_])) <= now)
+      while (next_record_ < trace_.records.size() && real_at(sim::record_time(trace_.records[next_record_])) <= now)
         play(trace_.records[next_record_++]);
       schedule_records();
     });
@@ -317,13 +318,14 @@ class Replayer {
   void arrive(const v1::TraceArrival& a) {
     if (!shops_.count(a.shop_id())) return;
     const auto idx = static_cast<std::uint32_t>(chats_.size());
-    chats_.push_back(Chat{&a, nullptr, {}, {}, 0, false, false, false});
+    const std::string shop = a.shop_id();
+    chats_.push_back(Chat{sim::TraceCustomer(&a, [this, shop](const std::string& id) { return plan_has_agent(shop, id); }), nullptr, false});
     ++open_customers_;
     ++arrivals_;
     auto ws = std::make_shared<AsyncWs>(
         ioc_, [this, idx](const v1::ServerMessage& m) { on_customer_message(idx, m); },
         [this, idx](const std::string& why) {
-          if (!why.empty()) note_error("customer " + chats_[idx].arrival->member_id() + ": " + why);
+          if (!why.empty()) note_error("customer " + chats_[idx].customer.arrival().member_id() + ": " + why);
           depart(idx, false);
         });
     chats_[idx].ws = ws;
@@ -333,141 +335,54 @@ class Replayer {
     hello.mutable_hello()->set_shop_id(a.shop_id());
     hello.mutable_hello()->set_token(net::mint_token(cfg_.server.keys, a.shop_id(), a.member_id(), "customer", 86'400, a.tier()));
     ws->send(hello);
-    v1::ClientMessage enter;
-    enter.mutable_enter()->set_skill(a.skill());
-    ws->send(enter);
-    v1::ClientMessage first;
-    first.mutable_send_text()->set_text(a.text().empty() ? "hello" : a.text());
-    ws->send(first);
-    if (a.patience_ms() > 0)
-      after(a.patience_ms(), [this, idx] {
-        Chat& c = chats_[idx];
-        if (c.assigned || c.gone) return;
-        v1::ClientMessage cancel;
-        cancel.mutable_cancel();
-        c.ws->send(cancel);
-        depart(idx, true);
-      });
+    for (const auto& m : chats_[idx].customer.opening()) ws->send(m);
+    if (auto p = chats_[idx].customer.patience()) plan(idx, *p);
+  }
+
+  void plan(std::uint32_t idx, const sim::Planned& p) {
+    after(p.after_ms, [this, idx, p] { act(idx, p); });
+  }
+
+  // A planned action of the trace's customer (or its leg's agent) is due.
+  void act(std::uint32_t idx, const sim::Planned& p) {
+    Chat& c = chats_[idx];
+    if (c.departed) return;
+    auto out = c.customer.fire(p);
+    if (!out) {
+      if (p.what == sim::Planned::What::step) ++steps_skipped_;
+      return;
+    }
+    auto& m = out->message;
+    if (m.has_leave_message()) m.set_request_id("lm");  // its ack names the message, then the customer goes
+    if (m.body_case() != v1::ClientMessage::BODY_NOT_SET) {
+      if (out->from == sim::Outgoing::From::agent) agent_conn(c.customer.arrival().shop_id(), c.customer.agent())->send(m);
+      else c.ws->send(m);
+      if (p.what == sim::Planned::What::step) ++messages_out_;
+    }
+    if (out->leaves_after) depart(idx, true);
   }
 
   void on_customer_message(std::uint32_t idx, const v1::ServerMessage& m) {
     Chat& c = chats_[idx];
     ++messages_in_;
-    if (c.gone) return;
-    switch (m.body_case()) {
-      case v1::ServerMessage::kAssigned: {
-        c.assigned = true;
-        c.session = m.assigned().session_id();
-        c.agent = m.assigned().agent_id();
-        const std::uint32_t leg = c.legs_started++;
-        if (leg < static_cast<std::uint32_t>(c.arrival->legs_size())) {
-          const auto& steps = c.arrival->legs(static_cast<int>(leg)).steps();
-          for (int s = 0; s < steps.size(); ++s)
-            after(steps[s].after_ms(), [this, idx, leg, s] { step(idx, leg, s); });
-        } else {
-          after(20'000, [this, idx, leg] { unscripted(idx, leg, false); });
-          after(120'000, [this, idx, leg] { unscripted(idx, leg, true); });
-        }
-        return;
-      }
-      case v1::ServerMessage::kTransferred: c.agent.clear(); return;
-      case v1::ServerMessage::kSessionClosed:
-        if (m.session_closed().session_id() != c.session || c.closed) return;
-        c.closed = true;
-        c.agent.clear();
-        if (c.arrival->rating() > 0) {
-          after(std::max<std::int64_t>(1, c.arrival->rating_after_ms()), [this, idx] {
-            Chat& cc = chats_[idx];
-            if (cc.gone) return;
-            v1::ClientMessage rate;
-            rate.mutable_rate()->set_session_id(cc.session);
-            rate.mutable_rate()->set_score(cc.arrival->rating());
-            cc.ws->send(rate);
-            depart(idx, true);
-          });
-        } else {
-          depart(idx, true);
-        }
-        return;
-      case v1::ServerMessage::kUnavailable:
-        if (!c.arrival->left_message().empty()) {
-          v1::ClientMessage lm;
-          lm.set_request_id("lm");
-          lm.mutable_leave_message()->set_text(c.arrival->left_message());
-          c.ws->send(lm);
-        } else {
-          depart(idx, true);
-        }
-        return;
-      case v1::ServerMessage::kAck:
-        if (m.request_id() == "lm") {
-          left_ids_[key(c.arrival->shop_id(), c.arrival->member_id())] = m.ack().id();
-          depart(idx, true);
-        }
-        return;
-      case v1::ServerMessage::kError:
-        note_error("customer " + c.arrival->member_id() + ": " + m.error().message());
-        return;
-      default: return;
-    }
-  }
-
-  void step(std::uint32_t idx, std::uint32_t leg, int s) {
-    Chat& c = chats_[idx];
-    if (c.gone || c.closed || c.legs_started != leg + 1 || c.agent.empty()) {
-      ++steps_skipped_;
+    if (c.departed) return;
+    if (m.has_ack() && m.request_id() == "lm") {
+      left_ids_[key(c.customer.arrival().shop_id(), c.customer.arrival().member_id())] = m.ack().id();
+      depart(idx, true);
       return;
     }
-    const auto& st = c.arrival->legs(static_cast<int>(leg)).steps(s);
-    v1::ClientMessage m;
-    auto agent = [&] { return agent_conn(c.arrival->shop_id(), c.agent); };
-    switch (st.kind()) {
-      case v1::TraceStep::KIND_AGENT_TEXT:
-        m.mutable_send_text()->set_session_id(c.session);
-        m.mutable_send_text()->set_text(st.text().empty() ? "..." : st.text());
-        agent()->send(m);
-        break;
-      case v1::TraceStep::KIND_CUSTOMER_TEXT:
-        m.mutable_send_text()->set_text(st.text().empty() ? "..." : st.text());
-        c.ws->send(m);
-        break;
-      case v1::TraceStep::KIND_TRANSFER:
-        m.mutable_transfer()->set_session_id(c.session);
-        if (!st.to_agent_id().empty() && st.to_agent_id() != c.agent && plan_has_agent(c.arrival->shop_id(), st.to_agent_id()))
-          m.mutable_transfer()->set_to_agent_id(st.to_agent_id());
-        else
-          m.mutable_transfer()->set_to_skill(st.to_skill());
-        agent()->send(m);
-        break;
-      case v1::TraceStep::KIND_AGENT_CLOSE:
-        m.mutable_close_session()->set_session_id(c.session);
-        agent()->send(m);
-        break;
-      case v1::TraceStep::KIND_CUSTOMER_CLOSE:
-        m.mutable_close_session()->set_session_id(c.session);
-        c.ws->send(m);
-        break;
-      default: break;
+    if (m.has_error()) {
+      note_error("customer " + c.customer.arrival().member_id() + ": " + m.error().message());
+      return;
     }
-    ++messages_out_;
-  }
-
-  void unscripted(std::uint32_t idx, std::uint32_t leg, bool close) {
-    Chat& c = chats_[idx];
-    if (c.gone || c.closed || c.legs_started != leg + 1 || c.agent.empty()) return;
-    v1::ClientMessage m;
-    if (close) m.mutable_close_session()->set_session_id(c.session);
-    else {
-      m.mutable_send_text()->set_session_id(c.session);
-      m.mutable_send_text()->set_text("...");
-    }
-    agent_conn(c.arrival->shop_id(), c.agent)->send(m);
+    for (const auto& p : c.customer.on_server_message(m)) plan(idx, p);
   }
 
   void depart(std::uint32_t idx, bool goodbye) {
     Chat& c = chats_[idx];
-    if (c.gone) return;
-    c.gone = true;
+    if (c.departed) return;
+    c.departed = true;
+    c.customer.gone();
     --open_customers_;
     if (goodbye) c.ws->close();
     c.ws.reset();  // the connection keeps itself alive until it has closed
@@ -590,7 +505,7 @@ class Replayer {
 
   const ReplayOptions& o_;
   std::string label_;
-  core::Trace trace_;
+  sim::Trace trace_;
   app::AppConfig cfg_;
   HttpWorker http_;
   asio::io_context ioc_{1};
@@ -620,7 +535,7 @@ class Replayer {
 
 int replay(const ReplayOptions& o) {
   if (o.processes > 1 && o.part < 0) return run_workers(o);
-  core::Trace trace;
+  sim::Trace trace;
   std::string label = o.trace;
   if (o.synthetic) {
     const auto& so = *o.synthetic;

@@ -7,8 +7,8 @@
 
 namespace sb::app {
 
-core::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>& shops, const core::Trace& trace,
-                                            unsigned threads, core::SimulationOptions options) {
+sim::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>& shops, const sim::Trace& trace,
+                                            unsigned threads, sim::SimulationOptions options) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, shops.size())));
   // Balance the groups by each shop's arrivals (the work), largest first.
@@ -25,14 +25,14 @@ core::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>&
     groups[g].push_back(*s);
     group_load[g] += load[s->id] + 1;
   }
-  std::vector<core::SimulationResult> results(threads);
+  std::vector<sim::SimulationResult> results(threads);
   std::vector<std::thread> workers;
   for (unsigned g = 1; g < threads; ++g)
-    workers.emplace_back([&, g] { results[g] = core::simulate(groups[g], trace, options); });
-  results[0] = core::simulate(groups[0], trace, options);
+    workers.emplace_back([&, g] { results[g] = sim::simulate(groups[g], trace, options); });
+  results[0] = sim::simulate(groups[0], trace, options);
   for (auto& w : workers) w.join();
 
-  core::SimulationResult merged;
+  sim::SimulationResult merged;
   std::map<std::string, switchboard::v1::ShopFigures> by_shop;
   std::set<std::string> notes;
   for (auto& r : results) {

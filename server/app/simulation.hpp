@@ -2,12 +2,12 @@
 // the whole trace for its own group of shops and the figures are exactly those of one thread.
 #pragma once
 
-#include "core/trace_player.hpp"
+#include "sim/trace_player.hpp"
 
 namespace sb::app {
 
 // threads 0: one per core.
-core::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>& shops, const core::Trace& trace,
-                                            unsigned threads = 0, core::SimulationOptions options = {});
+sim::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>& shops, const sim::Trace& trace,
+                                            unsigned threads = 0, sim::SimulationOptions options = {});
 
 }  // namespace sb::app

@@ -87,8 +87,8 @@ namespace {
 
 // Moves one moment of an arrival clear of its threshold, keeping which side it was on (a reply
 // in time stays in time, a breach stays a breach), so the day keeps the figures it was drawn with.
-void nudge(v1::TraceArrival& a, const core::NearMiss& n, core::DurationMs margin) {
-  using K = core::NearMiss::Kind;
+void nudge(v1::TraceArrival& a, const sim::NearMiss& n, core::DurationMs margin) {
+  using K = sim::NearMiss::Kind;
   const core::DurationMs clear = margin + 500;
   switch (n.kind) {
     case K::reply: {
@@ -127,9 +127,9 @@ void nudge(v1::TraceArrival& a, const core::NearMiss& n, core::DurationMs margin
 template <typename Resort>
 std::vector<v1::ShopFigures> settle(SyntheticDay& out, const SyntheticOptions& o, Resort resort) {
   if (o.replay_margin_ms <= 0) return simulate_in_parallel(out.shops, out.trace).figures;
-  const core::SimulationOptions so{o.replay_margin_ms};
+  const sim::SimulationOptions so{o.replay_margin_ms};
   for (int round = 0;; ++round) {
-    core::SimulationResult r = simulate_in_parallel(out.shops, out.trace, 0, so);
+    sim::SimulationResult r = simulate_in_parallel(out.shops, out.trace, 0, so);
     if (r.near_misses.empty() || round == o.nudge_rounds_max) {
       out.near_misses_left = r.near_misses.size();
       return std::move(r.figures);
@@ -315,7 +315,7 @@ SyntheticDay generate_day(const SyntheticOptions& o) {
   }
   auto by_time = [&] {
     std::stable_sort(out.trace.records.begin(), out.trace.records.end(),
-                     [](const v1::TraceRecord& x, const v1::TraceRecord& y) { return core::record_time(x) < core::record_time(y); });
+                     [](const v1::TraceRecord& x, const v1::TraceRecord& y) { return sim::record_time(x) < sim::record_time(y); });
   };
   by_time();
   auto& h = out.trace.header;

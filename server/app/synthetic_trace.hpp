@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/trace_player.hpp"
+#include "sim/trace_player.hpp"
 
 namespace sb::app {
 
@@ -28,7 +28,7 @@ struct SyntheticOptions {
 };
 
 struct SyntheticDay {
-  core::Trace trace;                     // with its own figures (simulated on its staffing)
+  sim::Trace trace;                     // with its own figures (simulated on its staffing)
   std::vector<core::ShopConfig> shops;   // the staffing plan the trace was made for
   std::string config_toml;               // the same, as a loadable config file
   std::size_t nudged = 0;                // moments moved clear of a threshold

@@ -68,7 +68,7 @@ int generate_trace_command(const GenerateArgs& a) {
 }
 
 int simulate_command(const SimulateArgs& a) {
-  core::Trace trace;
+  sim::Trace trace;
   const auto t0 = std::chrono::steady_clock::now();
   if (auto e = read_trace(a.trace, trace); !e.empty()) {
     std::cerr << "switchboard simulate: " << e << "\n";
@@ -83,7 +83,7 @@ int simulate_command(const SimulateArgs& a) {
     return 2;
   }
   const auto t1 = std::chrono::steady_clock::now();
-  const core::SimulationResult r = simulate_in_parallel(shops, trace, a.threads);
+  const sim::SimulationResult r = simulate_in_parallel(shops, trace, a.threads);
   const double sim_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   std::printf("simulated %s against %s: %lu arrivals, %lu engine calls; loaded in %.2f s, simulated in %.2f s (%.0f arrivals/s)\n",
               a.trace.c_str(), a.config.c_str(), static_cast<unsigned long>(r.arrivals),
@@ -153,7 +153,7 @@ int export_trace_command(const ExportArgs& a) {
       std::cerr << "switchboard export-trace: shop \"" << id << "\" is not in " << a.config << "\n";
       return 2;
     }
-  core::Trace trace;
+  sim::Trace trace;
   const auto t0 = std::chrono::steady_clock::now();
   const store::TraceExportReport r = store::export_trace(o, trace);
   if (!r.error.empty()) {

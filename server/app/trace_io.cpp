@@ -19,7 +19,7 @@ constexpr const char* trace_format = "switchboard.trace.v1";
 bool binary_path(const std::string& path) { return path.size() > 3 && path.substr(path.size() - 3) == ".pb"; }
 
 // Sorts one record into the trace; returns an error for a misplaced or unknown one.
-std::string place(v1::TraceRecord&& r, core::Trace& trace, bool& have_header) {
+std::string place(v1::TraceRecord&& r, sim::Trace& trace, bool& have_header) {
   if (r.has_header()) {
     if (have_header) return "a second header";
     if (r.header().format() != trace_format)
@@ -40,8 +40,8 @@ std::string place(v1::TraceRecord&& r, core::Trace& trace, bool& have_header) {
 
 }  // namespace
 
-std::string read_trace(const std::string& path, core::Trace& trace) {
-  trace = core::Trace{};
+std::string read_trace(const std::string& path, sim::Trace& trace) {
+  trace = sim::Trace{};
   bool have_header = false;
   if (binary_path(path)) {
     std::ifstream in(path, std::ios::binary);
@@ -72,7 +72,7 @@ std::string read_trace(const std::string& path, core::Trace& trace) {
   return {};
 }
 
-std::string write_trace(const std::string& path, const core::Trace& trace) {
+std::string write_trace(const std::string& path, const sim::Trace& trace) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return path + ": cannot write";
   std::string problem;

@@ -5,12 +5,12 @@
 
 #include <string>
 
-#include "core/trace_player.hpp"
+#include "sim/trace_player.hpp"
 
 namespace sb::app {
 
 // Returns an error naming the file, line and problem; empty on success.
-std::string read_trace(const std::string& path, core::Trace& trace);
-std::string write_trace(const std::string& path, const core::Trace& trace);
+std::string read_trace(const std::string& path, sim::Trace& trace);
+std::string write_trace(const std::string& path, const sim::Trace& trace);
 
 }  // namespace sb::app

@@ -311,7 +311,7 @@ class ShopExport {
 
 }  // namespace
 
-TraceExportReport export_trace(const TraceExportOptions& options, core::Trace& trace) {
+TraceExportReport export_trace(const TraceExportOptions& options, sim::Trace& trace) {
   TraceExportReport report;
   const auto day = core::parse_date(options.day);
   if (!day) {
@@ -322,7 +322,7 @@ TraceExportReport export_trace(const TraceExportOptions& options, core::Trace& t
     report.error = "no shop to export";
     return report;
   }
-  trace = core::Trace{};
+  trace = sim::Trace{};
   std::int64_t start = INT64_MAX, last = 0;
   try {
     pqxx::connection conn(options.database_url);
@@ -343,7 +343,7 @@ TraceExportReport export_trace(const TraceExportOptions& options, core::Trace& t
   // By time; within a millisecond statuses stay before arrivals, then orders and replies, the
   // order they were appended in (an agent online before the first customer, as live).
   std::stable_sort(trace.records.begin(), trace.records.end(),
-                   [](const v1::TraceRecord& a, const v1::TraceRecord& b) { return core::record_time(a) < core::record_time(b); });
+                   [](const v1::TraceRecord& a, const v1::TraceRecord& b) { return sim::record_time(a) < sim::record_time(b); });
   trace.header.set_format("switchboard.trace.v1");
   trace.header.set_day(options.day);
   trace.header.set_source("export from PostgreSQL day=" + options.day);

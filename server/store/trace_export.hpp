@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/time.hpp"
-#include "core/trace_player.hpp"
+#include "sim/trace_player.hpp"
 
 namespace sb::store {
 
@@ -33,6 +33,6 @@ struct TraceExportReport {
 
 // Fills `trace` with the requests of `day` in each shop, what happened in their sessions,
 // agents' status changes and orders until the day's attribution window has passed.
-TraceExportReport export_trace(const TraceExportOptions& options, core::Trace& trace);
+TraceExportReport export_trace(const TraceExportOptions& options, sim::Trace& trace);
 
 }  // namespace sb::store

@@ -27,7 +27,7 @@ namespace {
 
 // Server arguments for a replay at 120x: a scaled clock starting 5 real seconds before the
 // trace, time for switchboard-load to read it and meet the clock.
-std::vector<std::string> scaled_clock_120(const core::Trace& trace) {
+std::vector<std::string> scaled_clock_120(const sim::Trace& trace) {
   constexpr core::TimeMs lead_ms = 5'000 * 120;
   return {"--clock", "scaled", "--speed", "120", "--clock-start", core::format_rfc3339_utc(trace.header.start_ms() - lead_ms)};
 }

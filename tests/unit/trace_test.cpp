@@ -12,8 +12,8 @@
 
 #include "app/synthetic_trace.hpp"
 #include "app/trace_io.hpp"
-#include "core/erlang_c.hpp"
-#include "core/trace_player.hpp"
+#include "sim/erlang_c.hpp"
+#include "sim/trace_player.hpp"
 
 using namespace sb;
 namespace v1 = switchboard::v1;
@@ -50,7 +50,7 @@ TEST_CASE("a synthetic day simulates to its own figures, the same for the same s
   CHECK(f.rating_rate().numerator() > 0);
   CHECK(f.inquiry_conversion_rate().numerator() > 0);
   CHECK(f.message_reply_rate().denominator() > 0);  // messages left at night
-  const auto again = core::simulate(day.shops, day.trace);
+  const auto again = sim::simulate(day.shops, day.trace);
   CHECK(again.arrivals > 2500);
   CHECK(same_figures(again.figures, day.trace.figures));
   CHECK(same_figures(app::generate_day(small_day(7)).trace.figures, day.trace.figures));
@@ -64,11 +64,11 @@ TEST_CASE("the generator keeps replies, waits and patiences clear of their thres
   o.seed = 21;
   o.only_hour = 20;
   o.staffing = 0.7;  // short-staffed: queues form, so waits and replies meet the 45-s mark
-  core::SimulationOptions margin{3'000};
+  sim::SimulationOptions margin{3'000};
 
   o.replay_margin_ms = 0;  // as drawn
   const auto raw = app::generate_day(o);
-  const auto raw_run = core::simulate(raw.shops, raw.trace, margin);
+  const auto raw_run = sim::simulate(raw.shops, raw.trace, margin);
   REQUIRE(!raw_run.near_misses.empty());
   for (const auto& n : raw_run.near_misses) {
     CHECK(n.off_ms > -3'000);
@@ -81,7 +81,7 @@ TEST_CASE("the generator keeps replies, waits and patiences clear of their thres
   const auto clear = app::generate_day(o);
   CHECK(clear.nudged >= raw_run.near_misses.size() / 2);
   CHECK(clear.near_misses_left == 0);
-  const auto clear_run = core::simulate(clear.shops, clear.trace, margin);
+  const auto clear_run = sim::simulate(clear.shops, clear.trace, margin);
   CHECK(clear_run.near_misses.empty());
   CHECK(same_figures(clear_run.figures, clear.trace.figures));  // its own figures are of the moved day
   // Moves keep each moment on its side of the threshold: the day's figures barely move.
@@ -97,19 +97,19 @@ TEST_CASE("traces round-trip through JSON Lines and binary files", "[trace]") {
     CAPTURE(name);
     const std::string path = temp_path(name);
     REQUIRE(app::write_trace(path, day.trace).empty());
-    core::Trace back;
+    sim::Trace back;
     REQUIRE(app::read_trace(path, back).empty());
     CHECK(back.records.size() == day.trace.records.size());
     CHECK(MessageDifferencer::Equals(back.header, day.trace.header));
     CHECK(same_figures(back.figures, day.trace.figures));
-    CHECK(same_figures(core::simulate(day.shops, back).figures, day.trace.figures));
+    CHECK(same_figures(sim::simulate(day.shops, back).figures, day.trace.figures));
     std::remove(path.c_str());
   }
 }
 
 TEST_CASE("a broken trace file is refused with its line and the problem", "[trace][errors]") {
   const std::string path = temp_path("bad.jsonl");
-  core::Trace t;
+  sim::Trace t;
   auto write = [&](const std::string& text) { std::ofstream(path, std::ios::trunc) << text; };
   write(R"({"arrival":{"atMs":"1"}})" "\n");
   CHECK(app::read_trace(path, t) == path + ":1: the first record must be the header");
@@ -125,10 +125,10 @@ TEST_CASE("a broken trace file is refused with its line and the problem", "[trac
 
 TEST_CASE("Erlang C: known values", "[trace][erlang]") {
   // Textbook: 2 servers, 1 Erlang: P(wait) = 1/3.
-  CHECK(core::erlang_c_wait_probability(2, 1.0) == Approx(1.0 / 3.0));
-  CHECK(core::erlang_c_wait_probability(1, 0.5) == Approx(0.5));  // M/M/1: rho
-  CHECK(core::erlang_c_wait_probability(3, 3.0) == 1.0);
-  CHECK(core::erlang_c_service_level(2, 1.0, 1.0, 0.0) == Approx(2.0 / 3.0));
+  CHECK(sim::erlang_c_wait_probability(2, 1.0) == Approx(1.0 / 3.0));
+  CHECK(sim::erlang_c_wait_probability(1, 0.5) == Approx(0.5));  // M/M/1: rho
+  CHECK(sim::erlang_c_wait_probability(3, 3.0) == 1.0);
+  CHECK(sim::erlang_c_service_level(2, 1.0, 1.0, 0.0) == Approx(2.0 / 3.0));
 }
 
 TEST_CASE("fewer agents lower the 45-second rate as much as Erlang C predicts", "[trace][erlang]") {
@@ -145,7 +145,7 @@ TEST_CASE("fewer agents lower the 45-second rate as much as Erlang C predicts", 
   const auto day = *core::parse_date("2026-08-18");
   const core::TimeMs start = core::local_midnight_utc(day, 0) + 8 * core::ms_per_hour;
   auto make_trace = [&](std::uint64_t seed) {
-    core::Trace trace;
+    sim::Trace trace;
     trace.header.set_day("2026-08-18");
     trace.header.add_shop_ids("q");
     trace.header.set_start_ms(start);
@@ -179,14 +179,14 @@ TEST_CASE("fewer agents lower the 45-second rate as much as Erlang C predicts", 
     return trace;
   };
   // Averaged over independent days: one day's queue is too autocorrelated to judge alone.
-  std::vector<core::Trace> days;
+  std::vector<sim::Trace> days;
   for (std::uint64_t seed = 1; seed <= 8; ++seed) days.push_back(make_trace(seed));
   auto simulated_rate = [&](int agents) {
     core::ShopConfig plan = shop;
     plan.agents.resize(static_cast<std::size_t>(agents));
     std::uint64_t answered = 0, judged = 0;
     for (const auto& d : days) {
-      const auto r = core::simulate({plan}, d);
+      const auto r = sim::simulate({plan}, d);
       REQUIRE(r.figures.size() == 1);
       answered += r.figures[0].figures().response_45s_rate().numerator();
       judged += r.figures[0].figures().response_45s_rate().denominator();
@@ -194,8 +194,8 @@ TEST_CASE("fewer agents lower the 45-second rate as much as Erlang C predicts", 
     return static_cast<double>(answered) / static_cast<double>(judged);
   };
   const double sim8 = simulated_rate(8), sim7 = simulated_rate(7);
-  const double erl8 = core::erlang_c_service_level(8, arrivals_per_s, service_s, 45 - reply_s);
-  const double erl7 = core::erlang_c_service_level(7, arrivals_per_s, service_s, 45 - reply_s);
+  const double erl8 = sim::erlang_c_service_level(8, arrivals_per_s, service_s, 45 - reply_s);
+  const double erl7 = sim::erlang_c_service_level(7, arrivals_per_s, service_s, 45 - reply_s);
   INFO("8 agents: simulated " << sim8 << ", Erlang C " << erl8 << "; 7 agents: simulated " << sim7 << ", Erlang C " << erl7);
   CHECK(sim7 < sim8);
   CHECK(sim8 == Approx(erl8).margin(0.03));

@@ -8,21 +8,20 @@
 #include <string>
 #include <vector>
 
-#include "engine.hpp"
-#include "switchboard/v1/trace.pb.h"
+#include "core/engine.hpp"
+#include "trace.hpp"
 
-namespace sb::core {
+namespace sb::sim {
 
-struct Trace {
-  switchboard::v1::TraceHeader header;
-  std::vector<switchboard::v1::TraceRecord> records;   // agent_status, arrival, order, left_reply
-  std::vector<switchboard::v1::ShopFigures> figures;   // the trace's own, if it carries them
-};
+using core::ShopConfig;
 
 struct SimulationOptions {
   // > 0: report moments that land this close to a threshold (see NearMiss). Live replay has
   // timing jitter; the synthetic generator moves such moments clear of it.
   DurationMs near_miss_margin_ms = 0;
+  // Every invariant of every shop after every call (slow: the bug-hunting runs and the tests);
+  // without it the figures' identities are still checked once, at the end.
+  bool check_invariants = false;
 };
 
 // Something in the played day that happened within the margin of a threshold, so that a few
@@ -47,12 +46,10 @@ struct SimulationResult {
   std::vector<std::string> notes;       // e.g. agents the config lacks
   std::vector<std::string> shops_missing;  // shops of the trace the config lacks: not simulated
   std::vector<NearMiss> near_misses;       // with SimulationOptions::near_miss_margin_ms
+  std::vector<std::string> broken;         // figures' identities that did not hold at the end (a bug)
 };
-
-// When a record happens (0 for a header or figures).
-TimeMs record_time(const switchboard::v1::TraceRecord& r);
 
 // Runs the whole trace; `shops` is the staffing plan (may differ from the trace's own).
 SimulationResult simulate(const std::vector<ShopConfig>& shops, const Trace& trace, SimulationOptions options = {});
 
-}  // namespace sb::core
+}  // namespace sb::sim

@@ -2,7 +2,7 @@
 // yardstick simulated days are checked against.
 #pragma once
 
-namespace sb::core {
+namespace sb::sim {
 
 // Probability that an arrival waits at all, with `servers` servers and `load_erlangs` offered
 // load (arrival rate x mean service time). 1 when the load is at or above the servers.
@@ -12,4 +12,4 @@ double erlang_c_wait_probability(int servers, double load_erlangs);
 // time in seconds.
 double erlang_c_service_level(int servers, double arrivals_per_s, double service_s, double wait_s);
 
-}  // namespace sb::core
+}  // namespace sb::sim

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-namespace sb::core {
+namespace sb::sim {
 
 double erlang_c_wait_probability(int servers, double load) {
   if (servers <= 0 || load >= servers) return 1.0;
@@ -20,4 +20,4 @@ double erlang_c_service_level(int servers, double arrivals_per_s, double service
   return 1.0 - c * std::exp(-(servers - load) * wait_s / service_s);
 }
 
-}  // namespace sb::core
+}  // namespace sb::sim

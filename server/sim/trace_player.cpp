@@ -1,0 +1,341 @@
+// The simulator: plays a trace into the routing core on virtual time. One event queue holds
+// what customers, agents and order systems will do; the engine's timers fire before any action
+// due later; what the engine tells customers drives their TraceCustomer (trace_customer.hpp),
+// the same behaviour the live replay plays.
+#include "trace_player.hpp"
+
+#include <cassert>
+#include <queue>
+#include <set>
+#include <unordered_map>
+
+#include "trace_customer.hpp"
+
+namespace sb::sim {
+
+namespace v1 = switchboard::v1;
+using core::Actor;
+using core::Departure;
+using core::Engine;
+using core::EngineOptions;
+using core::Output;
+using core::ShopEngine;
+
+TimeMs record_time(const v1::TraceRecord& r) {
+  switch (r.body_case()) {
+    case v1::TraceRecord::kAgentStatus: return r.agent_status().at_ms();
+    case v1::TraceRecord::kArrival: return r.arrival().at_ms();
+    case v1::TraceRecord::kOrder: return r.order().at_ms();
+    case v1::TraceRecord::kLeftReply: return r.left_reply().at_ms();
+    default: return 0;
+  }
+}
+
+namespace {
+
+enum class Act : std::uint8_t { agent_status, arrival, planned, order, left_reply };
+
+struct Ev {
+  TimeMs at = 0;
+  std::uint64_t seq = 0;
+  Act act = Act::arrival;
+  std::uint32_t index = 0;  // chat, or record
+  Planned planned;
+  // A customer who gave up at T had gone before anything else of T: a trace records patience
+  // as the moment the request ended, so an agent coming online at T must not take it.
+  std::uint8_t rank() const { return act == Act::planned && planned.what == Planned::What::give_up ? 0 : 1; }
+  bool operator>(const Ev& o) const {
+    if (at != o.at) return at > o.at;
+    if (rank() != o.rank()) return rank() > o.rank();
+    return seq > o.seq;
+  }
+};
+
+// A chat of the trace as the player follows it: the customer's behaviour, plus what the near
+// misses are measured from.
+struct Chat {
+  TraceCustomer customer;
+  std::uint32_t record = 0;
+  TimeMs clock_start = 0;  // of the current leg: the first message, then each transfer
+  bool replied = false;    // the current leg's agent has written
+};
+
+std::string member_key(const std::string& shop, const std::string& member) { return shop + '\x1f' + member; }
+
+class Player {
+ public:
+  Player(const std::vector<ShopConfig>& shops, const Trace& trace, SimulationOptions options)
+      : engine_(EngineOptions{"sim-", 64'000'000, options.check_invariants, false}, nullptr), trace_(trace), options_(options) {
+    now_ = trace.header.start_ms();
+    Output out;
+    for (auto s : shops) {
+      // Nobody reads transcripts in a simulation, and they do not move a figure.
+      s.limits.transcript_messages_max = 0;
+      shop_ids_.insert(s.id);
+      engine_.add_shop(std::move(s), now_, out);
+    }
+    out.clear();
+  }
+
+  SimulationResult run() {
+    for (std::uint32_t i = 0; i < trace_.records.size(); ++i) {
+      const auto& r = trace_.records[i];
+      switch (r.body_case()) {
+        case v1::TraceRecord::kAgentStatus: push(r.agent_status().at_ms(), Act::agent_status, i); break;
+        case v1::TraceRecord::kArrival: push(r.arrival().at_ms(), Act::arrival, i); break;
+        case v1::TraceRecord::kOrder: push(r.order().at_ms(), Act::order, i); break;
+        case v1::TraceRecord::kLeftReply: push(r.left_reply().at_ms(), Act::left_reply, i); break;
+        default: break;
+      }
+    }
+    play();
+    result_.engine_calls += calls_;
+    const auto day = core::parse_date(trace_.header.day());
+    for (const auto& id : trace_.header.shop_ids()) {
+      const ShopEngine* shop = engine_.shop(id);
+      if (shop == nullptr) {
+        result_.shops_missing.push_back(id);
+        continue;
+      }
+      std::string why;
+      if (!shop->figures_hold(why)) result_.broken.push_back(why);
+      result_.figures.push_back(shop->figures(day.value_or(0), now_));
+    }
+    return std::move(result_);
+  }
+
+ private:
+  void play() {
+    Output out;
+    while (!queue_.empty()) {
+      const TimeMs next = queue_.top().at;
+      if (auto due = engine_.next_due(); due && *due < next) {
+        // Timers first: what they cause (an assignment) may schedule actions before `next`.
+        now_ = std::max(now_, *due);
+        engine_.advance(now_, out);
+        absorb(out);
+        continue;
+      }
+      const Ev ev = queue_.top();
+      queue_.pop();
+      now_ = std::max(now_, ev.at);
+      execute(ev);
+    }
+    now_ = std::max(now_, trace_.header.end_ms());
+    engine_.advance(now_, out);
+    absorb(out);
+  }
+
+  void push(TimeMs at, Act act, std::uint32_t index, Planned planned = {}) { queue_.push(Ev{at, next_seq_++, act, index, planned}); }
+
+  v1::ServerMessage call(const Actor& a, const v1::ClientMessage& m) {
+    Output out;
+    ++calls_;
+    engine_.handle(now_, a, m, out);
+    v1::ServerMessage reply = out.reply.value_or(v1::ServerMessage{});
+    absorb(out);
+    return reply;
+  }
+
+  void join(const Actor& a) {
+    Output out;
+    ++calls_;
+    engine_.person_joined(now_, a, out);
+    absorb(out);
+  }
+
+  void leave(const Actor& a) {
+    Output out;
+    ++calls_;
+    engine_.person_left(now_, a, out, Departure::goodbye);
+    absorb(out);
+  }
+
+  static Actor customer(const Chat& c) {
+    const auto& a = c.customer.arrival();
+    return {v1::ROLE_CUSTOMER, a.shop_id(), a.member_id(), a.tier(), false};
+  }
+  static Actor agent(const Chat& c) { return {v1::ROLE_AGENT, c.customer.arrival().shop_id(), c.customer.agent()}; }
+
+  bool agent_known(const std::string& shop, const std::string& agent_id) {
+    const ShopEngine* s = engine_.shop(shop);
+    if (s == nullptr) return false;
+    for (const auto& a : s->config().agents)
+      if (a.id == agent_id) return true;
+    return false;
+  }
+
+  void near(const Chat& c, std::uint32_t leg, NearMiss::Kind kind, DurationMs off) {
+    if (options_.near_miss_margin_ms > 0 && off > -options_.near_miss_margin_ms && off < options_.near_miss_margin_ms)
+      result_.near_misses.push_back(NearMiss{c.record, leg, kind, off});
+  }
+
+  static std::string queue_key(const Chat& c) { return c.customer.arrival().shop_id() + '\x1f' + c.customer.arrival().skill(); }
+
+  DurationMs threshold_of(const Chat& c) {
+    const ShopEngine* s = engine_.shop(c.customer.arrival().shop_id());
+    return s == nullptr ? 45'000 : s->config().thresholds.first_response_threshold_ms;
+  }
+
+  void note_once(const std::string& text) {
+    if (noted_.insert(text).second) result_.notes.push_back(text);
+  }
+
+  void execute(const Ev& ev) {
+    switch (ev.act) {
+      case Act::agent_status: return agent_status(trace_.records[ev.index].agent_status());
+      case Act::arrival: return arrive(ev.index);
+      case Act::planned: return act(ev.index, ev.planned);
+      case Act::order: {
+        Output out;
+        ++calls_;
+        engine_.order(now_, trace_.records[ev.index].order().order(), out);
+        absorb(out);
+        return;
+      }
+      case Act::left_reply: return left_reply(trace_.records[ev.index].left_reply());
+    }
+  }
+
+  void agent_status(const v1::TraceAgentStatus& r) {
+    // Agents the plan lacks play no shift; agents of the plan's shops only (the rest belong to
+    // another thread's shops in a parallel simulation).
+    if (shop_ids_.count(r.shop_id()) == 0) return;
+    if (!agent_known(r.shop_id(), r.agent_id())) {
+      note_once("agent " + r.agent_id() + " of shop " + r.shop_id() + " is not in the config: its shifts are skipped");
+      return;
+    }
+    const Actor a{v1::ROLE_AGENT, r.shop_id(), r.agent_id()};
+    if (joined_agents_.insert(member_key(r.shop_id(), r.agent_id())).second) join(a);
+    v1::ClientMessage m;
+    m.mutable_set_agent_status()->set_status(r.status());
+    call(a, m);
+  }
+
+  void arrive(std::uint32_t record) {
+    const auto& r = trace_.records[record].arrival();
+    if (shop_ids_.count(r.shop_id()) == 0) return;
+    ++result_.arrivals;
+    const std::string key = member_key(r.shop_id(), r.member_id());
+    if (auto it = active_.find(key); it != active_.end()) {
+      // Still around from an earlier chat: that one ends now.
+      chats_[it->second].customer.gone();
+      const Actor old = customer(chats_[it->second]);
+      active_.erase(it);
+      leave(old);
+    }
+    const auto idx = static_cast<std::uint32_t>(chats_.size());
+    const std::string shop = r.shop_id();
+    chats_.push_back(Chat{TraceCustomer(&r, [this, shop](const std::string& id) { return agent_known(shop, id); }), record, r.at_ms(),
+                          false});
+    active_[key] = idx;
+    join(customer(chats_[idx]));
+    for (const auto& m : chats_[idx].customer.opening()) call(customer(chats_[idx]), m);
+    if (auto p = chats_[idx].customer.patience(); p && !chats_[idx].customer.assigned() && !chats_[idx].customer.is_gone())
+      push(r.at_ms() + p->after_ms, Act::planned, idx, *p);
+  }
+
+  void act(std::uint32_t idx, const Planned& p) {
+    Chat& c = chats_[idx];
+    auto out = c.customer.fire(p);
+    if (!out) {
+      if (p.what == Planned::What::step) ++result_.steps_skipped;
+      return;
+    }
+    if (p.what == Planned::What::give_up && options_.near_miss_margin_ms > 0) last_cancel_[queue_key(c)] = {idx, now_};
+    const auto& m = out->message;
+    if (m.has_transfer()) {
+      c.clock_start = now_;  // the next leg's clock
+      c.replied = false;
+    }
+    if (out->from == Outgoing::From::agent && m.has_send_text() && !c.replied) {
+      c.replied = true;
+      near(c, p.leg, NearMiss::Kind::reply, now_ - c.clock_start - threshold_of(c));
+    }
+    if (m.body_case() != v1::ClientMessage::BODY_NOT_SET) {
+      const auto reply = call(out->from == Outgoing::From::agent ? agent(c) : customer(c), m);
+      if (m.has_leave_message() && reply.has_ack())
+        left_ids_[member_key(c.customer.arrival().shop_id(), c.customer.arrival().member_id())] = reply.ack().id();
+    }
+    if (out->leaves_after || m.has_leave_message()) depart(idx);
+  }
+
+  void left_reply(const v1::TraceLeftReply& r) {
+    auto it = left_ids_.find(member_key(r.shop_id(), r.member_id()));
+    const ShopEngine* shop = engine_.shop(r.shop_id());
+    if (it == left_ids_.end() || shop == nullptr || shop->config().agents.empty()) return;
+    std::string by = r.agent_id();
+    if (!agent_known(r.shop_id(), by)) by = shop->config().agents.front().id;
+    const Actor a{v1::ROLE_AGENT, r.shop_id(), by};
+    if (joined_agents_.insert(member_key(r.shop_id(), by)).second) join(a);
+    v1::ClientMessage m;
+    m.mutable_reply_left_message()->set_message_id(it->second);
+    m.mutable_reply_left_message()->set_text(r.text().empty() ? "replied" : r.text());
+    call(a, m);
+    left_ids_.erase(it);
+  }
+
+  void depart(std::uint32_t idx) {
+    Chat& c = chats_[idx];
+    if (c.customer.is_gone()) return;
+    c.customer.gone();
+    const std::string key = member_key(c.customer.arrival().shop_id(), c.customer.arrival().member_id());
+    if (auto it = active_.find(key); it != active_.end() && it->second == idx) active_.erase(it);
+    leave(customer(c));
+  }
+
+  // The near misses an assignment shows: its wait and patience against the threshold, and a
+  // customer of the same queue who gave up just before (a little jitter and that one would
+  // have been assigned now).
+  void assigned_near(Chat& c) {
+    const std::uint32_t leg = c.customer.legs_started();
+    c.replied = false;
+    if (leg != 0) return;
+    near(c, leg, NearMiss::Kind::wait, now_ - c.clock_start - threshold_of(c));
+    if (c.customer.arrival().patience_ms() > 0)
+      near(c, leg, NearMiss::Kind::patience, now_ - (c.customer.arrival().at_ms() + c.customer.arrival().patience_ms()));
+    if (auto lc = last_cancel_.find(queue_key(c)); lc != last_cancel_.end()) {
+      near(chats_[lc->second.first], 0, NearMiss::Kind::patience, now_ - lc->second.second);
+      last_cancel_.erase(lc);
+    }
+  }
+
+  // Reacts to what the engine told customers: their behaviour plans what comes next.
+  void absorb(Output& out) {
+    for (const auto& d : out.deliveries) {
+      if (d.to.role != v1::ROLE_CUSTOMER) continue;
+      auto it = active_.find(member_key(d.shop, d.to.id));
+      if (it == active_.end()) continue;
+      const std::uint32_t idx = it->second;
+      Chat& c = chats_[idx];
+      if (d.message->has_assigned()) assigned_near(c);
+      for (const auto& p : c.customer.on_server_message(*d.message)) push(now_ + p.after_ms, Act::planned, idx, p);
+    }
+    out.clear();
+  }
+
+  Engine engine_;
+  const Trace& trace_;
+  SimulationOptions options_;
+  TimeMs now_ = 0;
+  std::set<std::string> shop_ids_;
+  std::priority_queue<Ev, std::vector<Ev>, std::greater<Ev>> queue_;
+  std::uint64_t next_seq_ = 0;
+  std::vector<Chat> chats_;
+  std::unordered_map<std::string, std::uint32_t> active_;  // member key -> chat
+  std::unordered_map<std::string, std::string> left_ids_;  // member key -> left message id
+  std::unordered_map<std::string, std::pair<std::uint32_t, TimeMs>> last_cancel_;  // queue -> chat, when
+  std::set<std::string> joined_agents_;
+  std::set<std::string> noted_;
+  std::uint64_t calls_ = 0;
+  SimulationResult result_;
+};
+
+}  // namespace
+
+SimulationResult simulate(const std::vector<ShopConfig>& shops, const Trace& trace, SimulationOptions options) {
+  Player p(shops, trace, options);
+  return p.run();
+}
+
+}  // namespace sb::sim
