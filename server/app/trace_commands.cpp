@@ -18,6 +18,9 @@
 #include "simulation.hpp"
 #include "store/trace_export.hpp"
 #include "trace_io.hpp"
+#include "sim/fuzz_day.hpp"
+
+#include <unistd.h>
 
 namespace sb::app {
 
@@ -67,7 +70,50 @@ int generate_trace_command(const GenerateArgs& a) {
   return 0;
 }
 
+namespace {
+
+// switchboard simulate --fuzz: seeded days with faults, invariants after every call.
+int fuzz_command(const SimulateArgs& a) {
+  const bool tty = ::isatty(2) != 0;
+  std::uint64_t calls = 0, sessions = 0, transfers = 0, drops = 0, breaches = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::uint64_t seed = a.seed; seed < a.seed + a.seeds; ++seed) {
+    const auto r = sim::fuzz_day(sim::FuzzOptions{seed, a.steps, core::InjectedBug::none});
+    if (!r.ok) {
+      if (tty) std::fprintf(stderr, "\n");
+      const auto shortest = sim::shortest_failing_prefix(sim::FuzzOptions{seed, a.steps, core::InjectedBug::none}, r.failed_at);
+      std::printf("seed %lu FAILED after step %u: %s\nshortest failing prefix: %u steps; replay it with: switchboard simulate "
+                  "--fuzz --seed %lu --steps %u\n",
+                  static_cast<unsigned long>(seed), r.failed_at, r.failure.c_str(), shortest, static_cast<unsigned long>(seed), shortest);
+      return 1;
+    }
+    calls += r.calls;
+    sessions += r.sessions;
+    transfers += r.transfers;
+    drops += r.drops;
+    breaches += r.breaches;
+    if (tty)
+      std::fprintf(stderr, "\r[%-30s] seed %lu of %lu", std::string(static_cast<std::size_t>(30 * (seed - a.seed + 1) / a.seeds), '#').c_str(),
+                   static_cast<unsigned long>(seed - a.seed + 1), static_cast<unsigned long>(a.seeds));
+  }
+  if (tty) std::fprintf(stderr, "\n");
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("fuzz: %lu seeds from %lu, %u steps each: every invariant held after each of %lu calls (%lu sessions, %lu "
+              "transfers, %lu dropped connections, %lu breaches) in %.1f s\n",
+              static_cast<unsigned long>(a.seeds), static_cast<unsigned long>(a.seed), a.steps, static_cast<unsigned long>(calls),
+              static_cast<unsigned long>(sessions), static_cast<unsigned long>(transfers), static_cast<unsigned long>(drops),
+              static_cast<unsigned long>(breaches), secs);
+  return 0;
+}
+
+}  // namespace
+
 int simulate_command(const SimulateArgs& a) {
+  if (a.fuzz) return fuzz_command(a);
+  if (a.trace.empty() || a.config.empty()) {
+    std::cerr << "switchboard simulate: give a trace and --config (or --fuzz)\n";
+    return 2;
+  }
   sim::Trace trace;
   const auto t0 = std::chrono::steady_clock::now();
   if (auto e = read_trace(a.trace, trace); !e.empty()) {
@@ -201,8 +247,12 @@ void add_trace_commands(CLI::App& app, Commands& commands) {
 
   auto sim = std::make_shared<SimulateArgs>();
   auto* sim_cmd = app.add_subcommand("simulate", "Play a trace through the routing core on virtual time against a staffing plan");
-  sim_cmd->add_option("trace", sim->trace, "Trace file (.jsonl or .pb)")->required();
-  sim_cmd->add_option("--config", sim->config, "Config file with the shops and agents to simulate")->required();
+  sim_cmd->add_option("trace", sim->trace, "Trace file (.jsonl or .pb)");
+  sim_cmd->add_option("--config", sim->config, "Config file with the shops and agents to simulate");
+  sim_cmd->add_flag("--fuzz", sim->fuzz, "Hunt bugs: seeded random days with faults, every invariant checked after every call");
+  sim_cmd->add_option("--seed", sim->seed, "--fuzz: the first seed");
+  sim_cmd->add_option("--seeds", sim->seeds, "--fuzz: how many seeds (default 1)")->check(CLI::Range(1, 100'000'000));
+  sim_cmd->add_option("--steps", sim->steps, "--fuzz: actions per day (default 3000)")->check(CLI::Range(1, 10'000'000));
   sim_cmd->add_option("--report", sim->report, "Write the simulated figures here (JSON Lines, one shop per line)");
   sim_cmd->add_flag("--expect-same", sim->expect_same, "Exit 1 unless the figures equal the trace's own");
   sim_cmd->add_option("--threads", sim->threads, "Threads (shops are split between them; 0: one per core)");

@@ -3,6 +3,7 @@
 // day of the PostgreSQL history as a trace.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,11 @@ struct SimulateArgs {
   std::string report;       // optional: figures as JSON Lines (one ShopFigures per line)
   bool expect_same = false; // exit 1 unless every shop's figures equal the trace's own
   unsigned threads = 0;     // 0: one per core; shops are split between them
+  // The bug-hunting mode (sim/fuzz_day.hpp): seeds [seed, seed + seeds), `steps` actions each.
+  bool fuzz = false;
+  std::uint64_t seed = 1;
+  std::uint64_t seeds = 1;
+  std::uint32_t steps = 3000;
 };
 int simulate_command(const SimulateArgs& a);
 

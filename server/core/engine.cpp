@@ -16,6 +16,7 @@ ShopEngine& Engine::add_shop(ShopConfig config, TimeMs now, Output& out) {
   const std::string prefix = options_.id_prefix + config.id + "-";
   shops_.push_back(std::make_unique<ShopEngine>(std::move(config), index, prefix, sink_));
   shops_.back()->set_record_history(options_.record_history);
+  shops_.back()->inject(options_.bug);
   const std::size_t from = out.timers.size();
   shops_.back()->start(now, out);
   schedule(out, from);
@@ -55,49 +56,56 @@ void Engine::schedule(Output& out, std::size_t from) {
   out.timers.resize(from);
 }
 
-void Engine::check(const ShopEngine& shop) const {
+void Engine::check(const ShopEngine& shop) {
   if (!options_.check_invariants) return;
   std::string why;
-  if (!shop.check_invariants(why)) {
+  if (shop.check_invariants(why)) return;
+  if (options_.abort_on_broken) {
     std::fprintf(stderr, "switchboard: invariant broken: %s\n", why.c_str());
     std::abort();
   }
+  if (broken_.empty()) broken_ = why;
+}
+
+template <class F>
+decltype(auto) Engine::call(TimeMs now, ShopEngine& shop, Output& out, F&& f) {
+  advance(now, out);
+  const std::size_t from = out.timers.size();
+  struct After {  // runs whatever f returns: the call's timers join the queue, then the check
+    Engine& e;
+    ShopEngine& shop;
+    Output& out;
+    std::size_t from;
+    ~After() {
+      e.schedule(out, from);
+      e.check(shop);
+    }
+  } after{*this, shop, out, from};
+  return f();
 }
 
 void Engine::person_joined(TimeMs now, const Actor& actor, Output& out, const switchboard::v1::Hello* hello) {
-  advance(now, out);
-  const std::size_t from = out.timers.size();
   ShopEngine& s = shop_of(actor);
-  s.person_joined(now, actor, out, hello);
-  schedule(out, from);
-  check(s);
+  call(now, s, out, [&] { s.person_joined(now, actor, out, hello); });
 }
 
 void Engine::person_left(TimeMs now, const Actor& actor, Output& out, Departure how) {
-  advance(now, out);
-  const std::size_t from = out.timers.size();
   ShopEngine& s = shop_of(actor);
-  s.person_left(now, actor, out, how);
-  schedule(out, from);
-  check(s);
+  call(now, s, out, [&] { s.person_left(now, actor, out, how); });
 }
 
 void Engine::handle(TimeMs now, const Actor& actor, const switchboard::v1::ClientMessage& msg, Output& out) {
-  advance(now, out);
-  const std::size_t from = out.timers.size();
   ShopEngine& s = shop_of(actor);
-  s.handle(now, actor, msg, out);
-  schedule(out, from);
-  check(s);
+  call(now, s, out, [&] { s.handle(now, actor, msg, out); });
 }
 
 OrderResult Engine::order(TimeMs now, const switchboard::v1::Order& order, Output& out) {
-  advance(now, out);
   ShopEngine* s = shop(order.shop_id());
-  if (s == nullptr) return OrderResult{false, "no shop \"" + order.shop_id() + "\" on this server", false, false};
-  OrderResult r = s->order(now, order, out);
-  check(*s);
-  return r;
+  if (s == nullptr) {
+    advance(now, out);
+    return OrderResult{false, "no shop \"" + order.shop_id() + "\" on this server", false, false};
+  }
+  return call(now, *s, out, [&] { return s->order(now, order, out); });
 }
 
 std::size_t Engine::advance(TimeMs until, Output& out) {

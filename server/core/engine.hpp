@@ -18,6 +18,10 @@ struct EngineOptions {
   std::size_t timers_max = 4'000'000; // pending timers in this shard
   bool check_invariants = false;      // after every call; for tests and simulation
   bool record_history = true;         // build HistoryEvents; the simulator needs only the figures
+  // With check_invariants: stop the process on a broken invariant (tests), or keep the first
+  // one in broken() and carry on (the bug-hunting simulator reports it with its seed).
+  bool abort_on_broken = true;
+  InjectedBug bug = InjectedBug::none;
 };
 
 class Engine {
@@ -38,11 +42,16 @@ class Engine {
   std::size_t advance(TimeMs until, Output& out);
   std::optional<TimeMs> next_due() const { return timers_.next_due(); }
   std::size_t timers_pending() const { return timers_.size(); }
+  // The first invariant found broken (with abort_on_broken off); empty while all hold.
+  const std::string& broken() const { return broken_; }
 
  private:
   ShopEngine& shop_of(const Actor& actor);
+  // Every entry point's one path: due timers first, then the call, its timers, the invariants.
+  template <class F>
+  decltype(auto) call(TimeMs now, ShopEngine& shop, Output& out, F&& f);
   void schedule(Output& out, std::size_t from);
-  void check(const ShopEngine& shop) const;
+  void check(const ShopEngine& shop);
 
   EngineOptions options_;
   CounterSink* sink_;
@@ -50,6 +59,7 @@ class Engine {
   std::unordered_map<std::string, std::uint32_t> index_;
   TimerQueue timers_;
   TimeMs last_now_ = 0;
+  std::string broken_;
 };
 
 }  // namespace sb::core

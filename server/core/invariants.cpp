@@ -25,6 +25,7 @@ struct Checker {
 // A tally's numerators within their denominators.
 bool tally_holds(const Tally& t, std::string& what) {
   if (t.sessions > t.requests) what = "sessions above requests";
+  else if (t.judged > t.sessions) what = "judged sessions above sessions";
   else if (t.responded > t.judged) what = "responded within 45 s above judged";
   else if (t.rated > t.valid) what = "final ratings above valid sessions";
   else if (t.satisfied > t.rated) what = "satisfied above rated";

@@ -363,6 +363,7 @@ void ShopEngine::close_session(TimeMs now, Session& s, v1::CloseReason reason, O
     stop_clock(s);
   }
   book_.session_judged(s.origin, agent, responded);
+  if (bug_ == InjectedBug::judge_transferred_twice && s.legs.size() > 1) book_.session_judged(s.origin, agent, responded);
   if (s.valid) book_.agent_session_valid(s.origin, agent);
   if (auto* e = history_.add(out, now, &s.origin)) {
     auto* c = e->mutable_session_closed();

@@ -46,6 +46,9 @@ namespace sb::core {
 // holds it for the shop's reconnect grace.
 enum class Departure { goodbye, dropped };
 
+// A rule broken on purpose, to prove the bug-hunting simulator finds such a bug (its tests only).
+enum class InjectedBug : std::uint8_t { none, judge_transferred_twice };
+
 struct OrderResult {
   bool ok = false;
   std::string error;  // when !ok: names the problem
@@ -61,6 +64,7 @@ class ShopEngine {
 
   // Without history the figures are kept but no HistoryEvent is built (the simulator).
   void set_record_history(bool on) { history_.set_recording(on); }
+  void inject(InjectedBug bug) { bug_ = bug; }
   // Schedules the hour-boundary timer; call once before anything else.
   void start(TimeMs now, Output& out);
   // A person's hello, proven by the edge; reply is Welcome (its person id names a new guest)
@@ -200,6 +204,7 @@ class ShopEngine {
   LeftMessages left_;
   std::uint64_t next_id_ = 1;
   std::size_t round_robin_next_ = 0;
+  InjectedBug bug_ = InjectedBug::none;
 };
 
 }  // namespace sb::core

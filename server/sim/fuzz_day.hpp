@@ -1,0 +1,39 @@
+// The bug-hunting simulator (TigerBeetle's VOPR is the model): a seed generates a shop, a day of
+// customers, agents, supervisors and order systems doing anything they may (and much they may
+// not), and the faults a live node sees — connections dropped and resumed, agents going offline
+// mid-chat, transfers to busy or offline agents, duplicate and late orders, ratings at the
+// window's edge, queues at their bound, clock jumps to hour and day boundaries. Every invariant
+// of the core is checked after every call, and at the end of the day the figures' identities
+// (every session judged once, per-agent and per-hour sums within the shop's). The same seed
+// always plays the same day; a failure is reported with its seed and the shortest failing
+// prefix of steps, which replays it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/engine.hpp"
+
+namespace sb::sim {
+
+struct FuzzOptions {
+  std::uint64_t seed = 1;
+  std::uint32_t steps = 3000;  // actions before the day is wound down
+  core::InjectedBug bug = core::InjectedBug::none;
+};
+
+struct FuzzResult {
+  bool ok = true;
+  std::string failure;         // the broken invariant or identity
+  std::uint32_t failed_at = 0; // the step after which it was found (steps + 1: at the wind-down)
+  std::uint64_t calls = 0;
+  std::string figures;         // every day's figures, serialized: same seed, same bytes
+  std::uint64_t sessions = 0, transfers = 0, drops = 0, resumes = 0, orders = 0, breaches = 0;
+};
+
+FuzzResult fuzz_day(const FuzzOptions& options);
+
+// For a seed that fails at `failing_steps`: the fewest steps that still fail (binary search).
+std::uint32_t shortest_failing_prefix(FuzzOptions options, std::uint32_t failing_steps);
+
+}  // namespace sb::sim
