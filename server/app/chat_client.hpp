@@ -1,5 +1,8 @@
-// `switchboard chat`: a line-oriented WebSocket client for trying the server by hand (and for the
-// README walkthrough). Prints every server message as one JSON line.
+// `switchboard chat`: a terminal client for people — customers, agents and supervisors — that
+// prints one readable line per event (`[10:00:05] m-1001: Is the X200 in stock?`, times in the
+// shop's zone), or with --json every protocol message as the server sent it. When the server
+// closes (a drain: `shutdown` says when to come back) or the connection drops, it reconnects
+// with its resume token and shows the messages it missed; typing meanwhile never blocks.
 #pragma once
 
 #include <string>
@@ -13,6 +16,8 @@ struct ChatOptions {
   std::string role;  // customer | agent | supervisor
   std::string person;
   std::string token;
+  bool json = false;          // print the raw protocol instead of readable lines
+  int reconnects_max = 20;    // attempts in a row before giving up
 };
 
 int run_chat(const ChatOptions& options);

@@ -206,64 +206,46 @@ void read_auth(const Reader& r, const toml::table& root, net::ServerOptions& s) 
     r.fail("auth.keys", "needs at least one HS256 key with a secret: the server signs resume tokens with the first");
 }
 
-core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::string& where, std::vector<net::TokenKey>& keys) {
-  r.only_keys(t, where, {"id", "time_zone", "default_skill", "strategy", "handback", "greeting", "guests", "token_issuer",
-                         "keys", "thresholds", "hours", "skills", "agents", "targets", "limits"});
-  core::ShopConfig c;
-  c.id = r.str(t, where, "id", "", true);
-  if (c.id.empty() || c.id.size() > 64 || c.id.find_first_of(" /?#\x1f") != std::string::npos)
-    r.fail(Reader::join(where, "id"), "must be 1 to 64 characters without spaces, '/', '?' or '#'");
-  const std::string tz = r.str(t, where, "time_zone", "+08:00");
-  const auto offset = core::parse_utc_offset(tz);
-  if (!offset) r.fail(Reader::join(where, "time_zone"), "must be a UTC offset like \"+08:00\", got \"" + tz + "\"");
-  c.hours.set_utc_offset_minutes(*offset);
-  const std::string strategy = r.str(t, where, "strategy", "longest_idle");
-  if (strategy == "longest_idle") c.strategy = core::Strategy::longest_idle;
-  else if (strategy == "fewest_active") c.strategy = core::Strategy::fewest_active;
-  else if (strategy == "round_robin") c.strategy = core::Strategy::round_robin;
-  else r.fail(Reader::join(where, "strategy"), "must be longest_idle, fewest_active or round_robin, got \"" + strategy + "\"");
-  const std::string handback = r.str(t, where, "handback", "queue_front");
-  if (handback == "queue_front") c.handback = core::Handback::queue_front;
-  else if (handback == "first_receiver_wait") c.handback = core::Handback::first_receiver_wait;
-  else r.fail(Reader::join(where, "handback"), "must be queue_front or first_receiver_wait, got \"" + handback + "\"");
-  c.greeting = r.str(t, where, "greeting", c.greeting);
-  c.guests = r.boolean(t, where, "guests", false);
-  const std::string token_issuer = r.str(t, where, "token_issuer", c.id);
-  const auto key_tables = r.tables(t, where, "keys");
-  for (std::size_t i = 0; i < key_tables.size(); ++i)
-    keys.push_back(read_key(r, *key_tables[i], Reader::join(where, "keys[" + std::to_string(i) + "]"), c.id, token_issuer));
-
-  if (const auto* th = r.table(t, where, "thresholds")) {
-    const std::string w = Reader::join(where, "thresholds");
-    r.only_keys(*th, w, {"first_response_warning_s", "first_response_threshold_s", "check_back_s", "long_session_s",
-                         "rating_window_s", "first_receiver_lookback_h", "first_receiver_wait_s", "attribution_window_h",
-                         "reconnect_grace_s"});
-    auto& x = c.thresholds;
-    x.first_response_threshold_ms = 1000 * r.integer(*th, w, "first_response_threshold_s", 45, 1, 3600);
-    x.first_response_warning_ms = 1000 * r.integer(*th, w, "first_response_warning_s", 30, 1, 3600);
-    if (x.first_response_warning_ms >= x.first_response_threshold_ms)
-      r.fail(Reader::join(w, "first_response_warning_s"), "must be below first_response_threshold_s");
-    x.check_back_ms = 1000 * r.integer(*th, w, "check_back_s", 180, 1, 86400);
-    x.long_session_ms = 1000 * r.integer(*th, w, "long_session_s", 1200, 1, 86400);
-    x.rating_window_ms = 1000 * r.integer(*th, w, "rating_window_s", 1800, 0, 7 * 86400);
-    x.first_receiver_lookback_ms = core::ms_per_hour * r.integer(*th, w, "first_receiver_lookback_h", 72, 0, 24 * 90);
-    x.first_receiver_wait_ms = 1000 * r.integer(*th, w, "first_receiver_wait_s", 20, 0, 3600);
-    x.attribution_window_ms = core::ms_per_hour * r.integer(*th, w, "attribution_window_h", 24, 1, 24 * 30);
-    x.reconnect_grace_ms = 1000 * r.integer(*th, w, "reconnect_grace_s", 60, 0, 3600);
+template <class E>
+E choice(const Reader& r, const toml::table& t, const std::string& where, const char* key, const char* fallback,
+         std::initializer_list<std::pair<const char*, E>> options) {
+  const std::string v = r.str(t, where, key, fallback);
+  std::string names;
+  for (const auto& [name, value] : options) {
+    if (v == name) return value;
+    names += (names.empty() ? "" : ", ") + std::string(name);
   }
-  if (const auto* lim = r.table(t, where, "limits")) {
-    const std::string w = Reader::join(where, "limits");
-    r.only_keys(*lim, w, {"queue_requests_max", "transcript_messages_max", "text_bytes_max", "left_messages_kept_max"});
-    auto& l = c.limits;
-    l.queue_requests_max = static_cast<std::uint32_t>(r.integer(*lim, w, "queue_requests_max", l.queue_requests_max, 1, 1'000'000));
-    l.transcript_messages_max =
-        static_cast<std::uint32_t>(r.integer(*lim, w, "transcript_messages_max", l.transcript_messages_max, 1, 100'000));
-    l.text_bytes_max = static_cast<std::uint32_t>(r.integer(*lim, w, "text_bytes_max", l.text_bytes_max, 1, 60'000));
-    l.left_messages_kept_max =
-        static_cast<std::uint32_t>(r.integer(*lim, w, "left_messages_kept_max", l.left_messages_kept_max, 1, 10'000'000));
-  }
-  if (const auto* h = r.table(t, where, "hours")) read_hours(r, *h, Reader::join(where, "hours"), c.hours);
+  r.fail(Reader::join(where, key), "must be one of " + names + ", got \"" + v + "\"");
+}
 
+void read_thresholds(const Reader& r, const toml::table& th, const std::string& w, core::Thresholds& x) {
+  r.only_keys(th, w, {"first_response_warning_s", "first_response_threshold_s", "check_back_s", "long_session_s", "rating_window_s",
+                      "first_receiver_lookback_h", "first_receiver_wait_s", "attribution_window_h", "reconnect_grace_s"});
+  x.first_response_threshold_ms = 1000 * r.integer(th, w, "first_response_threshold_s", 45, 1, 3600);
+  x.first_response_warning_ms = 1000 * r.integer(th, w, "first_response_warning_s", 30, 1, 3600);
+  if (x.first_response_warning_ms >= x.first_response_threshold_ms)
+    r.fail(Reader::join(w, "first_response_warning_s"), "must be below first_response_threshold_s");
+  x.check_back_ms = 1000 * r.integer(th, w, "check_back_s", 180, 1, 86400);
+  x.long_session_ms = 1000 * r.integer(th, w, "long_session_s", 1200, 1, 86400);
+  x.rating_window_ms = 1000 * r.integer(th, w, "rating_window_s", 1800, 0, 7 * 86400);
+  x.first_receiver_lookback_ms = core::ms_per_hour * r.integer(th, w, "first_receiver_lookback_h", 72, 0, 24 * 90);
+  x.first_receiver_wait_ms = 1000 * r.integer(th, w, "first_receiver_wait_s", 20, 0, 3600);
+  x.attribution_window_ms = core::ms_per_hour * r.integer(th, w, "attribution_window_h", 24, 1, 24 * 30);
+  x.reconnect_grace_ms = 1000 * r.integer(th, w, "reconnect_grace_s", 60, 0, 3600);
+}
+
+void read_limits(const Reader& r, const toml::table& lim, const std::string& w, core::Limits& l) {
+  r.only_keys(lim, w, {"queue_requests_max", "transcript_messages_max", "text_bytes_max", "left_messages_kept_max"});
+  auto u32 = [&](const char* key, std::uint32_t fallback, std::int64_t max) {
+    return static_cast<std::uint32_t>(r.integer(lim, w, key, fallback, 1, max));
+  };
+  l.queue_requests_max = u32("queue_requests_max", l.queue_requests_max, 1'000'000);
+  l.transcript_messages_max = u32("transcript_messages_max", l.transcript_messages_max, 100'000);
+  l.text_bytes_max = u32("text_bytes_max", l.text_bytes_max, 60'000);
+  l.left_messages_kept_max = u32("left_messages_kept_max", l.left_messages_kept_max, 10'000'000);
+}
+
+std::set<std::string> read_skills(const Reader& r, const toml::table& t, const std::string& where, core::ShopConfig& c) {
   const auto skills = r.tables(t, where, "skills");
   if (skills.empty()) r.fail(Reader::join(where, "skills"), "a shop needs at least one [[shops.skills]]");
   std::set<std::string> names;
@@ -285,7 +267,11 @@ core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::str
   c.default_skill = r.str(t, where, "default_skill", c.skills.front().name);
   if (names.count(c.default_skill) == 0)
     r.fail(Reader::join(where, "default_skill"), "\"" + c.default_skill + "\" is not a skill of this shop");
+  return names;
+}
 
+void read_agents(const Reader& r, const toml::table& t, const std::string& where, const std::set<std::string>& skills,
+                 core::ShopConfig& c) {
   std::set<std::string> agent_ids;
   const auto agents = r.tables(t, where, "agents");
   for (std::size_t i = 0; i < agents.size(); ++i) {
@@ -297,23 +283,148 @@ core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::str
     a.skills = r.strings(*agents[i], w, "skills");
     if (a.skills.empty()) r.fail(Reader::join(w, "skills"), "an agent needs at least one skill");
     for (const auto& s : a.skills)
-      if (names.count(s) == 0) r.fail(Reader::join(w, "skills"), "\"" + s + "\" is not a skill of this shop");
+      if (skills.count(s) == 0) r.fail(Reader::join(w, "skills"), "\"" + s + "\" is not a skill of this shop");
     a.window = static_cast<std::uint32_t>(r.integer(*agents[i], w, "window", 3, 1, window_sessions_max));
     a.daily_cap = static_cast<std::uint32_t>(r.integer(*agents[i], w, "daily_cap", 200, 1, 100'000));
     c.agents.push_back(a);
   }
+}
+
+void read_targets(const Reader& r, const toml::table& t, const std::string& where, const std::set<std::string>& skills,
+                  core::ShopConfig& c) {
   const auto targets = r.tables(t, where, "targets");
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const std::string w = Reader::join(where, "targets[" + std::to_string(i) + "]");
     r.only_keys(*targets[i], w, {"category", "last_peak_rate"});
     core::CategoryTarget ct;
     ct.category = r.str(*targets[i], w, "category", "", true);
-    if (names.count(ct.category) == 0)
+    if (skills.count(ct.category) == 0)
       r.fail(Reader::join(w, "category"), "\"" + ct.category + "\" is not a skill of this shop (categories are skills)");
     ct.last_peak_rate = r.number(*targets[i], w, "last_peak_rate", 0, 0, 1);
     c.targets.push_back(ct);
   }
+}
+
+core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::string& where, std::vector<net::TokenKey>& keys) {
+  r.only_keys(t, where, {"id", "time_zone", "default_skill", "strategy", "handback", "greeting", "guests", "token_issuer",
+                         "keys", "thresholds", "hours", "skills", "agents", "targets", "limits"});
+  core::ShopConfig c;
+  c.id = r.str(t, where, "id", "", true);
+  if (c.id.empty() || c.id.size() > 64 || c.id.find_first_of(" /?#\x1f") != std::string::npos)
+    r.fail(Reader::join(where, "id"), "must be 1 to 64 characters without spaces, '/', '?' or '#'");
+  const std::string tz = r.str(t, where, "time_zone", "+08:00");
+  const auto offset = core::parse_utc_offset(tz);
+  if (!offset) r.fail(Reader::join(where, "time_zone"), "must be a UTC offset like \"+08:00\", got \"" + tz + "\"");
+  c.hours.set_utc_offset_minutes(*offset);
+  c.strategy = choice<core::Strategy>(r, t, where, "strategy", "longest_idle",
+                                      {{"longest_idle", core::Strategy::longest_idle},
+                                       {"fewest_active", core::Strategy::fewest_active},
+                                       {"round_robin", core::Strategy::round_robin}});
+  c.handback = choice<core::Handback>(r, t, where, "handback", "queue_front",
+                                      {{"queue_front", core::Handback::queue_front},
+                                       {"first_receiver_wait", core::Handback::first_receiver_wait}});
+  c.greeting = r.str(t, where, "greeting", c.greeting);
+  c.guests = r.boolean(t, where, "guests", false);
+  const std::string token_issuer = r.str(t, where, "token_issuer", c.id);
+  const auto key_tables = r.tables(t, where, "keys");
+  for (std::size_t i = 0; i < key_tables.size(); ++i)
+    keys.push_back(read_key(r, *key_tables[i], Reader::join(where, "keys[" + std::to_string(i) + "]"), c.id, token_issuer));
+  if (const auto* th = r.table(t, where, "thresholds")) read_thresholds(r, *th, Reader::join(where, "thresholds"), c.thresholds);
+  if (const auto* lim = r.table(t, where, "limits")) read_limits(r, *lim, Reader::join(where, "limits"), c.limits);
+  if (const auto* h = r.table(t, where, "hours")) read_hours(r, *h, Reader::join(where, "hours"), c.hours);
+  const auto skills = read_skills(r, t, where, c);
+  read_agents(r, t, where, skills, c);
+  read_targets(r, t, where, skills, c);
   return c;
+}
+
+void read_server(const Reader& r, const toml::table& t, const std::string& source, net::ServerOptions& s) {
+  r.only_keys(t, "server", {"listen", "threads", "manual_clock_allowed", "send_queue_messages_max", "frame_bytes_max",
+                            "http_body_bytes_max", "connections_max", "handshake_timeout_ms", "idle_timeout_ms", "drain_timeout_ms",
+                            "drain_window_ms", "connections_per_address_max", "messages_per_second_max", "throttle_strikes_max",
+                            "allowed_origins", "metrics_token_required", "admin_listen"});
+  const std::string listen = r.str(t, "server", "listen", "127.0.0.1:8080");
+  try {
+    parse_listen(listen, source + ": server.listen", s.host, s.port);
+  } catch (const ConfigError&) {
+    r.fail("server.listen", "must be HOST:PORT, got \"" + listen + "\"");
+  }
+  const std::string admin = r.str(t, "server", "admin_listen", "");
+  if (!admin.empty()) {
+    try {
+      parse_listen(admin, source + ": server.admin_listen", s.admin_host, s.admin_port);
+      s.admin_listener = true;
+    } catch (const ConfigError&) {
+      r.fail("server.admin_listen", "must be HOST:PORT, got \"" + admin + "\"");
+    }
+  }
+  if (s.admin_listener && s.admin_host == s.host && s.admin_port == s.port && s.port != 0)
+    r.fail("server.admin_listen", "is the same address as server.listen (" + listen + "); give the admin listener its own");
+  auto size = [&](const char* key, std::int64_t fallback, std::int64_t min, std::int64_t max) {
+    return static_cast<std::size_t>(r.integer(t, "server", key, fallback, min, max));
+  };
+  auto ms = [&](const char* key, std::int64_t fallback, std::int64_t min, std::int64_t max) {
+    return std::chrono::milliseconds(r.integer(t, "server", key, fallback, min, max));
+  };
+  s.threads = size("threads", 2, 1, threads_max);
+  s.manual_clock_allowed = r.boolean(t, "server", "manual_clock_allowed", false);
+  s.send_queue_messages_max = size("send_queue_messages_max", 1024, 1, 1'000'000);
+  s.frame_bytes_max = size("frame_bytes_max", 64 * 1024, 256, 16 << 20);
+  s.http_body_bytes_max = size("http_body_bytes_max", 64 * 1024, 256, 16 << 20);
+  s.connections_max = size("connections_max", 18'000, 1, 1'000'000);
+  s.handshake_timeout = ms("handshake_timeout_ms", 10'000, 100, 600'000);
+  s.idle_timeout = ms("idle_timeout_ms", 60'000, 1'000, 86'400'000);
+  s.drain_timeout = ms("drain_timeout_ms", 5'000, 0, 600'000);
+  s.drain_window = ms("drain_window_ms", 5'000, 0, 600'000);
+  s.connections_per_address_max = size("connections_per_address_max", 500, 1, 1'000'000);
+  s.messages_per_second_max = r.number(t, "server", "messages_per_second_max", 20, 0.1, 100'000);
+  s.throttle_strikes_max = size("throttle_strikes_max", 20, 1, 1'000'000);
+  s.allowed_origins = r.strings(t, "server", "allowed_origins");
+  s.metrics_token_required = r.boolean(t, "server", "metrics_token_required", false);
+}
+
+// libpq's own parser: a URL serve could not use is refused here, not at the first connect.
+void check_database_url(const Reader& r, const std::string& url, const char* key) {
+  char* err = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &err);
+  if (parsed == nullptr) {
+    const std::string why = err != nullptr ? err : "cannot be parsed";
+    PQfreemem(err);
+    r.fail(key, "is not a PostgreSQL connection URL or key=value string: " + why);
+  }
+  PQconninfoFree(parsed);
+}
+
+void read_store(const Reader& r, const toml::table& t, const std::string& source, AppConfig& cfg) {
+  r.only_keys(t, "store", {"database_url", "database_url_env", "journal_dir", "node_id", "migrations_dir", "migrate_on_start",
+                           "transcripts", "batch_interval_ms", "batch_events_max", "journal_bytes_max", "segment_bytes_max",
+                           "retention_days", "journal_free_bytes_min"});
+  store::StoreOptions so;
+  so.database_url = r.str(t, "store", "database_url", "");
+  const std::string url_env = r.str(t, "store", "database_url_env", "");
+  if (!url_env.empty()) {
+    const char* v = std::getenv(url_env.c_str());
+    if (v == nullptr || *v == '\0') cfg.store_problem = source + ": store.database_url_env: environment variable " + url_env + " is not set";
+    else so.database_url = v;
+  } else if (so.database_url.empty()) {
+    r.fail("store.database_url", "is required in [store] (or database_url_env)");
+  }
+  if (!so.database_url.empty()) check_database_url(r, so.database_url, url_env.empty() ? "store.database_url" : "store.database_url_env");
+  auto u64 = [&](const char* key, std::int64_t fallback, std::int64_t min, std::int64_t max) {
+    return static_cast<std::uint64_t>(r.integer(t, "store", key, fallback, min, max));
+  };
+  so.journal_dir = r.str(t, "store", "journal_dir", so.journal_dir);
+  so.journal_free_bytes_min = u64("journal_free_bytes_min", 64LL << 20, 0, 1LL << 50);
+  so.node_id = r.str(t, "store", "node_id", so.node_id);
+  so.migrations_dir = r.str(t, "store", "migrations_dir", SB_MIGRATIONS_DIR);
+  so.migrate_on_start = r.boolean(t, "store", "migrate_on_start", true);
+  so.transcripts = r.boolean(t, "store", "transcripts", true);
+  so.batch_interval = std::chrono::milliseconds(r.integer(t, "store", "batch_interval_ms", 50, 1, 10'000));
+  so.batch_events_max = static_cast<std::size_t>(u64("batch_events_max", 5000, 1, 1'000'000));
+  so.journal_bytes_max = u64("journal_bytes_max", 4LL << 30, 1 << 20, 1LL << 50);
+  so.segment_bytes_max = u64("segment_bytes_max", 64 << 20, 1 << 16, 1LL << 34);
+  so.retention_days = static_cast<int>(r.integer(t, "store", "retention_days", 400, 1, 100'000));
+  cfg.store = so;
 }
 
 }  // namespace
@@ -344,87 +455,9 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
   AppConfig cfg;
   cfg.path = source_name;
   auto& s = cfg.server;
-  if (const auto* t = r.table(root, "", "server")) {
-    r.only_keys(*t, "server", {"listen", "threads", "manual_clock_allowed", "send_queue_messages_max", "frame_bytes_max",
-                               "http_body_bytes_max", "connections_max", "handshake_timeout_ms", "idle_timeout_ms",
-                               "drain_timeout_ms", "drain_window_ms", "connections_per_address_max", "messages_per_second_max",
-                               "throttle_strikes_max", "allowed_origins", "metrics_token_required", "admin_listen"});
-    const std::string listen = r.str(*t, "server", "listen", "127.0.0.1:8080");
-    try {
-      parse_listen(listen, source_name + ": server.listen", s.host, s.port);
-    } catch (const ConfigError&) {
-      r.fail("server.listen", "must be HOST:PORT, got \"" + listen + "\"");
-    }
-    const std::string admin = r.str(*t, "server", "admin_listen", "");
-    if (!admin.empty()) {
-      try {
-        parse_listen(admin, source_name + ": server.admin_listen", s.admin_host, s.admin_port);
-        s.admin_listener = true;
-      } catch (const ConfigError&) {
-        r.fail("server.admin_listen", "must be HOST:PORT, got \"" + admin + "\"");
-      }
-    }
-    if (s.admin_listener && s.admin_host == s.host && s.admin_port == s.port && s.port != 0)
-      r.fail("server.admin_listen", "is the same address as server.listen (" + listen + "); give the admin listener its own");
-    s.threads = static_cast<std::size_t>(r.integer(*t, "server", "threads", 2, 1, threads_max));
-    s.manual_clock_allowed = r.boolean(*t, "server", "manual_clock_allowed", false);
-    s.send_queue_messages_max = static_cast<std::size_t>(r.integer(*t, "server", "send_queue_messages_max", 1024, 1, 1'000'000));
-    s.frame_bytes_max = static_cast<std::size_t>(r.integer(*t, "server", "frame_bytes_max", 64 * 1024, 256, 16 << 20));
-    s.http_body_bytes_max = static_cast<std::size_t>(r.integer(*t, "server", "http_body_bytes_max", 64 * 1024, 256, 16 << 20));
-    s.connections_max = static_cast<std::size_t>(r.integer(*t, "server", "connections_max", 18'000, 1, 1'000'000));
-    s.handshake_timeout = std::chrono::milliseconds(r.integer(*t, "server", "handshake_timeout_ms", 10'000, 100, 600'000));
-    s.idle_timeout = std::chrono::milliseconds(r.integer(*t, "server", "idle_timeout_ms", 60'000, 1'000, 86'400'000));
-    s.drain_timeout = std::chrono::milliseconds(r.integer(*t, "server", "drain_timeout_ms", 5'000, 0, 600'000));
-    s.drain_window = std::chrono::milliseconds(r.integer(*t, "server", "drain_window_ms", 5'000, 0, 600'000));
-    s.connections_per_address_max =
-        static_cast<std::size_t>(r.integer(*t, "server", "connections_per_address_max", 500, 1, 1'000'000));
-    s.messages_per_second_max = r.number(*t, "server", "messages_per_second_max", 20, 0.1, 100'000);
-    s.throttle_strikes_max = static_cast<std::size_t>(r.integer(*t, "server", "throttle_strikes_max", 20, 1, 1'000'000));
-    s.allowed_origins = r.strings(*t, "server", "allowed_origins");
-    s.metrics_token_required = r.boolean(*t, "server", "metrics_token_required", false);
-  }
+  if (const auto* t = r.table(root, "", "server")) read_server(r, *t, source_name, s);
   read_auth(r, root, s);
-  if (const auto* t = r.table(root, "", "store")) {
-    r.only_keys(*t, "store", {"database_url", "database_url_env", "journal_dir", "node_id", "migrations_dir",
-                              "migrate_on_start", "transcripts", "batch_interval_ms", "batch_events_max",
-                              "journal_bytes_max", "segment_bytes_max", "retention_days", "journal_free_bytes_min"});
-    store::StoreOptions so;
-    so.database_url = r.str(*t, "store", "database_url", "");
-    const std::string url_env = r.str(*t, "store", "database_url_env", "");
-    if (!url_env.empty()) {
-      const char* v = std::getenv(url_env.c_str());
-      if (v == nullptr || *v == '\0')
-        cfg.store_problem = source_name + ": store.database_url_env: environment variable " + url_env + " is not set";
-      else
-        so.database_url = v;
-    } else if (so.database_url.empty()) {
-      r.fail("store.database_url", "is required in [store] (or database_url_env)");
-    }
-    if (!so.database_url.empty()) {
-      char* err = nullptr;
-      PQconninfoOption* parsed = PQconninfoParse(so.database_url.c_str(), &err);
-      if (parsed == nullptr) {
-        const std::string why = err != nullptr ? err : "cannot be parsed";
-        PQfreemem(err);
-        r.fail(url_env.empty() ? "store.database_url" : "store.database_url_env",
-               "is not a PostgreSQL connection URL or key=value string: " + why);
-      }
-      PQconninfoFree(parsed);
-    }
-    so.journal_dir = r.str(*t, "store", "journal_dir", so.journal_dir);
-    so.journal_free_bytes_min = static_cast<std::uint64_t>(
-        r.integer(*t, "store", "journal_free_bytes_min", 64LL << 20, 0, 1LL << 50));
-    so.node_id = r.str(*t, "store", "node_id", so.node_id);
-    so.migrations_dir = r.str(*t, "store", "migrations_dir", SB_MIGRATIONS_DIR);
-    so.migrate_on_start = r.boolean(*t, "store", "migrate_on_start", true);
-    so.transcripts = r.boolean(*t, "store", "transcripts", true);
-    so.batch_interval = std::chrono::milliseconds(r.integer(*t, "store", "batch_interval_ms", 50, 1, 10'000));
-    so.batch_events_max = static_cast<std::size_t>(r.integer(*t, "store", "batch_events_max", 5000, 1, 1'000'000));
-    so.journal_bytes_max = static_cast<std::uint64_t>(r.integer(*t, "store", "journal_bytes_max", 4LL << 30, 1 << 20, 1LL << 50));
-    so.segment_bytes_max = static_cast<std::uint64_t>(r.integer(*t, "store", "segment_bytes_max", 64 << 20, 1 << 16, 1LL << 34));
-    so.retention_days = static_cast<int>(r.integer(*t, "store", "retention_days", 400, 1, 100'000));
-    cfg.store = so;
-  }
+  if (const auto* t = r.table(root, "", "store")) read_store(r, *t, source_name, cfg);
   const auto shops = r.tables(root, "", "shops");
   if (shops.empty()) r.fail("shops", "at least one [[shops]] is required");
   std::set<std::string> ids;

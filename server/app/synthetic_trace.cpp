@@ -146,190 +146,217 @@ std::vector<v1::ShopFigures> settle(SyntheticDay& out, const SyntheticOptions& o
 
 }  // namespace
 
-SyntheticDay generate_day(const SyntheticOptions& o) {
-  SyntheticDay out;
-  Gen g{std::mt19937_64(o.seed)};
-  const auto day = core::parse_date(o.day).value_or(0);
-  const TimeMs midnight = core::local_midnight_utc(day, o.utc_offset_minutes);
+namespace {
+
+// The day's hours and how the chats spread over them and over the shops.
+struct DayShape {
+  std::vector<int> hours;  // of the local day, 07 .. 25 (01:00 next day): index h means midnight + h hours
+  int minutes = 60;        // per hour traced
+  std::vector<double> hour_weight, shop_weight;
+  double hour_total = 0, shop_total = 0;
+};
+
+DayShape day_shape(const SyntheticOptions& o) {
+  DayShape d;
   std::vector<double> curve = peak_day_curve();
   if (o.only_hour >= 0) {
     curve.assign(24, 0);
     curve[static_cast<std::size_t>(o.only_hour % 24)] = 1;
   }
-  // Hours of the local day, 07:00 .. 26:00 (02:00 next day): index h means midnight + h hours.
-  std::vector<int> hours;
-  if (o.only_hour >= 0) hours.push_back(o.only_hour < 7 ? o.only_hour + 24 : o.only_hour);
+  if (o.only_hour >= 0) d.hours.push_back(o.only_hour < 7 ? o.only_hour + 24 : o.only_hour);
   else
-    for (int h = 7; h < 26; ++h) hours.push_back(h);
-  const int minutes = o.only_hour >= 0 ? std::clamp(o.minutes, 5, 60) : 60;
-  std::vector<double> hour_weight;
-  for (int h : hours) hour_weight.push_back(curve[static_cast<std::size_t>(h % 24)]);
-  std::vector<double> shop_weight;
-  for (std::uint32_t s = 0; s < o.shops; ++s) shop_weight.push_back(1.0 / std::pow(s + 1.0, 0.8));
-  const double hour_total = [&] { double t = 0; for (double w : hour_weight) t += w; return t; }();
-  const double shop_total = [&] { double t = 0; for (double w : shop_weight) t += w; return t; }();
+    for (int h = 7; h < 26; ++h) d.hours.push_back(h);
+  d.minutes = o.only_hour >= 0 ? std::clamp(o.minutes, 5, 60) : 60;
+  for (int h : d.hours) d.hour_weight.push_back(curve[static_cast<std::size_t>(h % 24)]);
+  for (std::uint32_t s = 0; s < o.shops; ++s) d.shop_weight.push_back(1.0 / std::pow(s + 1.0, 0.8));
+  for (double w : d.hour_weight) d.hour_total += w;
+  for (double w : d.shop_weight) d.shop_total += w;
+  return d;
+}
 
+void status_record(std::vector<v1::TraceRecord>& records, TimeMs at, const std::string& shop, const std::string& agent,
+                   v1::AgentStatus status) {
+  v1::TraceRecord r;
+  auto* st = r.mutable_agent_status();
+  st->set_at_ms(at);
+  st->set_shop_id(shop);
+  st->set_agent_id(agent);
+  st->set_status(status);
+  records.push_back(std::move(r));
+}
+
+// A shop sized for its load: agents per hour from the offered sessions x 1.25 headroom over
+// windows of 3, and their shifts (the first need[h] online each hour, the rest paused).
+core::ShopConfig make_shop(const SyntheticOptions& o, std::uint32_t s, const DayShape& d, TimeMs midnight,
+                           std::vector<v1::TraceRecord>& records) {
   std::string err;
   const auto open_span = core::parse_hours_span("07:00-02:00", err);
-  for (std::uint32_t s = 0; s < o.shops; ++s) {
-    core::ShopConfig c;
-    c.id = "shop" + std::to_string(s + 1);
-    c.default_skill = "presale";
-    c.skills = {core::SkillConfig{"presale", "", 60'000}, core::SkillConfig{"aftersale", "", 60'000}};
-    c.hours.set_utc_offset_minutes(o.utc_offset_minutes);
-    for (int d = 0; d < 7; ++d) c.hours.set_weekday(d, {*open_span});
-    c.targets = {core::CategoryTarget{"presale", 0.2}, core::CategoryTarget{"aftersale", 0.1}};
-    // Agents per hour from the load: offered sessions x 1.25 headroom over windows of 3.
-    std::vector<std::uint32_t> need;
-    std::uint32_t most = 1;
-    for (std::size_t i = 0; i < hours.size(); ++i) {
-      const double per_hour = static_cast<double>(o.sessions) * (shop_weight[s] / shop_total) * (hour_weight[i] / hour_total) *
-                              (60.0 / minutes);
-      const double load = per_hour * handle_s / 3600.0;
-      std::uint32_t n = per_hour > 0 ? static_cast<std::uint32_t>(std::ceil(o.staffing * (load * 1.25 + 1) / window)) : 0;
-      if (per_hour > 0) n = std::max<std::uint32_t>(n, 1);
-      need.push_back(n);
-      most = std::max(most, n);
-    }
-    for (std::uint32_t a = 0; a < most; ++a) {
-      const bool both = a % 4 == 0;  // a quarter of the agents also take after-sales
-      c.agents.push_back(core::AgentConfig{c.id + "-a" + std::to_string(a + 1),
-                                           a % 4 == 3 ? std::vector<std::string>{"aftersale"}
-                                           : both     ? std::vector<std::string>{"presale", "aftersale"}
-                                                      : std::vector<std::string>{"presale"},
-                                           window, 400});
-    }
-    // Shifts: at each hour the first need[h] agents are online, the rest paused, all offline at 03:00.
-    std::vector<v1::AgentStatus> state(most, v1::AGENT_STATUS_OFFLINE);
-    for (std::size_t i = 0; i < hours.size(); ++i) {
-      const TimeMs at = midnight + hours[i] * core::ms_per_hour;
-      for (std::uint32_t a = 0; a < most; ++a) {
-        const auto want = a < need[i] ? v1::AGENT_STATUS_ONLINE : state[a] == v1::AGENT_STATUS_OFFLINE ? v1::AGENT_STATUS_OFFLINE
-                                                                                                      : v1::AGENT_STATUS_PAUSED;
-        if (want == state[a]) continue;
-        state[a] = want;
-        v1::TraceRecord r;
-        auto* st = r.mutable_agent_status();
-        // A millisecond apart within a group of agents with the same skills (interchangeable:
-        // their order cannot change a figure), and seconds apart between groups, specialists
-        // first: a network's jitter cannot reorder who has been idle longest across groups.
-        const TimeMs group = want != v1::AGENT_STATUS_ONLINE ? 0 : a % 4 == 0 ? 10'000 : a % 4 == 3 ? 5'000 : 0;
-        st->set_at_ms(at + group + a);
-        st->set_shop_id(c.id);
-        st->set_agent_id(c.agents[a].id);
-        st->set_status(want);
-        out.trace.records.push_back(std::move(r));
-      }
-    }
-    // Everyone off after the last chats have ended: 03:00, or half an hour after a short peak.
-    const TimeMs shifts_end = o.only_hour >= 0 ? midnight + hours.front() * core::ms_per_hour + (minutes + 30) * core::ms_per_minute
-                                               : midnight + 27 * core::ms_per_hour;
-    for (std::uint32_t a = 0; a < most; ++a) {
-      if (state[a] == v1::AGENT_STATUS_OFFLINE) continue;
-      v1::TraceRecord r;
-      auto* st = r.mutable_agent_status();
-      st->set_at_ms(shifts_end + a);
-      st->set_shop_id(c.id);
-      st->set_agent_id(c.agents[a].id);
-      st->set_status(v1::AGENT_STATUS_OFFLINE);
-      out.trace.records.push_back(std::move(r));
-    }
-    out.shops.push_back(std::move(c));
+  core::ShopConfig c;
+  c.id = "shop" + std::to_string(s + 1);
+  c.default_skill = "presale";
+  c.skills = {core::SkillConfig{"presale", "", 60'000}, core::SkillConfig{"aftersale", "", 60'000}};
+  c.hours.set_utc_offset_minutes(o.utc_offset_minutes);
+  for (int day = 0; day < 7; ++day) c.hours.set_weekday(day, {*open_span});
+  c.targets = {core::CategoryTarget{"presale", 0.2}, core::CategoryTarget{"aftersale", 0.1}};
+  std::vector<std::uint32_t> need;
+  std::uint32_t most = 1;
+  for (std::size_t i = 0; i < d.hours.size(); ++i) {
+    const double per_hour = static_cast<double>(o.sessions) * (d.shop_weight[s] / d.shop_total) * (d.hour_weight[i] / d.hour_total) *
+                            (60.0 / d.minutes);
+    const double load = per_hour * handle_s / 3600.0;
+    std::uint32_t n = per_hour > 0 ? static_cast<std::uint32_t>(std::ceil(o.staffing * (load * 1.25 + 1) / window)) : 0;
+    if (per_hour > 0) n = std::max<std::uint32_t>(n, 1);
+    need.push_back(n);
+    most = std::max(most, n);
   }
+  for (std::uint32_t a = 0; a < most; ++a) {
+    const bool both = a % 4 == 0;  // a quarter of the agents also take after-sales
+    c.agents.push_back(core::AgentConfig{c.id + "-a" + std::to_string(a + 1),
+                                         a % 4 == 3 ? std::vector<std::string>{"aftersale"}
+                                         : both     ? std::vector<std::string>{"presale", "aftersale"}
+                                                    : std::vector<std::string>{"presale"},
+                                         window, 400});
+  }
+  std::vector<v1::AgentStatus> state(most, v1::AGENT_STATUS_OFFLINE);
+  for (std::size_t i = 0; i < d.hours.size(); ++i) {
+    const TimeMs at = midnight + d.hours[i] * core::ms_per_hour;
+    for (std::uint32_t a = 0; a < most; ++a) {
+      const auto want = a < need[i] ? v1::AGENT_STATUS_ONLINE : state[a] == v1::AGENT_STATUS_OFFLINE ? v1::AGENT_STATUS_OFFLINE
+                                                                                                    : v1::AGENT_STATUS_PAUSED;
+      if (want == state[a]) continue;
+      state[a] = want;
+      // A millisecond apart within a group of agents with the same skills (interchangeable:
+      // their order cannot change a figure), and seconds apart between groups, specialists
+      // first: a network's jitter cannot reorder who has been idle longest across groups.
+      const TimeMs group = want != v1::AGENT_STATUS_ONLINE ? 0 : a % 4 == 0 ? 10'000 : a % 4 == 3 ? 5'000 : 0;
+      status_record(records, at + group + a, c.id, c.agents[a].id, want);
+    }
+  }
+  // Everyone off after the last chats have ended: 03:00, or half an hour after a short peak.
+  const TimeMs shifts_end = o.only_hour >= 0 ? midnight + d.hours.front() * core::ms_per_hour + (d.minutes + 30) * core::ms_per_minute
+                                             : midnight + 27 * core::ms_per_hour;
+  for (std::uint32_t a = 0; a < most; ++a)
+    if (state[a] != v1::AGENT_STATUS_OFFLINE) status_record(records, shifts_end + a, c.id, c.agents[a].id, v1::AGENT_STATUS_OFFLINE);
+  return c;
+}
 
-  // Arrivals.
-  std::vector<std::vector<std::pair<std::string, TimeMs>>> members(o.shops);  // seen today, for returns
-  std::uint64_t order_n = 0;
-  for (std::uint64_t i = 0; i < o.sessions; ++i) {
-    const std::size_t s = g.pick(shop_weight);
-    const std::size_t hi = g.pick(hour_weight);
-    // Clear of the hour edges and of the close at 02:00 by a minute.
-    const TimeMs at = midnight + hours[hi] * core::ms_per_hour + g.ms(60, minutes * 60.0 - 60);
-    const auto& shop = out.shops[s];
-    v1::TraceRecord r;
-    auto* a = r.mutable_arrival();
-    a->set_at_ms(at);
-    a->set_shop_id(shop.id);
-    std::string member;
-    auto& seen = members[s];
-    if (!seen.empty() && g.chance(0.08)) {
-      auto& [m, last] = seen[static_cast<std::size_t>(g.uniform(0, static_cast<double>(seen.size())))];
-      if (at - last > 2 * core::ms_per_hour) {
-        member = m;
-        last = at;
-      }
-    }
-    if (member.empty()) {
-      member = "u" + std::to_string(s + 1) + "-" + std::to_string(i + 1);
-      seen.emplace_back(member, at);
-    }
-    a->set_member_id(member);
-    const bool after = g.chance(0.3);
-    a->set_skill(after ? "aftersale" : "presale");
-    const double t = g.uniform(0, 1);
-    a->set_tier(t < 0.1 ? v1::TIER_A : t < 0.4 ? v1::TIER_B : v1::TIER_C);
-    a->set_text(after ? "My order has not arrived." : "Is this phone waterproof?");
-    if (g.chance(0.6)) a->set_patience_ms(g.ms(90, 600));
-    script(g, *a, after ? "" : "aftersale");
-    if (g.chance(0.25)) {
-      v1::TraceRecord orec;
-      auto* ord = orec.mutable_order();
-      // Within the peak when only a peak is traced, so the replay need not wait hours for it.
-      ord->set_at_ms(at + (o.only_hour >= 0 ? g.ms(120, 1800) : g.ms(600, 5 * 3600)));
-      auto* order = ord->mutable_order();
-      order->set_order_id("o" + std::to_string(o.seed) + "-" + std::to_string(++order_n));
-      order->set_shop_id(shop.id);
-      order->set_member_id(member);
-      order->set_amount(std::round(g.uniform(20, 3000)));
-      order->set_category(a->skill());
-      if (g.chance(0.03)) {  // the order system delivers it twice
-        v1::TraceRecord dup = orec;
-        dup.mutable_order()->set_at_ms(ord->at_ms() + g.ms(60, 600));
-        out.trace.records.push_back(std::move(dup));
-      }
-      out.trace.records.push_back(std::move(orec));
-    }
-    out.trace.records.push_back(std::move(r));
-    // Now and then a message left at night, answered the next morning.
-    if (o.only_hour < 0 && g.chance(0.01)) {
-      v1::TraceRecord night;
-      auto* n = night.mutable_arrival();
-      const std::string who = "n" + std::to_string(s + 1) + "-" + std::to_string(i + 1);
-      n->set_at_ms(midnight + 3 * core::ms_per_hour + g.ms(60, 3 * 3600));
-      n->set_shop_id(shop.id);
-      n->set_member_id(who);
-      n->set_skill("aftersale");
-      n->set_tier(v1::TIER_C);
-      n->set_text("Anyone there?");
-      n->set_left_message("Please call me back about my order.");
-      out.trace.records.push_back(std::move(night));
-      v1::TraceRecord reply;
-      auto* rep = reply.mutable_left_reply();
-      rep->set_at_ms(midnight + 9 * core::ms_per_hour + g.ms(60, 3 * 3600));
-      rep->set_shop_id(shop.id);
-      rep->set_member_id(who);
-      rep->set_agent_id(shop.agents.front().id);
-      rep->set_text("Called you back.");
-      if (g.chance(0.8)) out.trace.records.push_back(std::move(reply));
+// An order from the member who just chatted (a quarter of them), sometimes delivered twice.
+void add_order(Gen& g, const SyntheticOptions& o, const v1::TraceArrival& a, std::uint64_t& order_n,
+               std::vector<v1::TraceRecord>& records) {
+  v1::TraceRecord orec;
+  auto* ord = orec.mutable_order();
+  // Within the peak when only a peak is traced, so the replay need not wait hours for it.
+  ord->set_at_ms(a.at_ms() + (o.only_hour >= 0 ? g.ms(120, 1800) : g.ms(600, 5 * 3600)));
+  auto* order = ord->mutable_order();
+  order->set_order_id("o" + std::to_string(o.seed) + "-" + std::to_string(++order_n));
+  order->set_shop_id(a.shop_id());
+  order->set_member_id(a.member_id());
+  order->set_amount(std::round(g.uniform(20, 3000)));
+  order->set_category(a.skill());
+  if (g.chance(0.03)) {  // the order system delivers it twice
+    v1::TraceRecord dup = orec;
+    dup.mutable_order()->set_at_ms(ord->at_ms() + g.ms(60, 600));
+    records.push_back(std::move(dup));
+  }
+  records.push_back(std::move(orec));
+}
+
+// Now and then a message left at night, answered the next morning.
+void add_night_message(Gen& g, const core::ShopConfig& shop, std::size_t s, std::uint64_t i, TimeMs midnight,
+                       std::vector<v1::TraceRecord>& records) {
+  v1::TraceRecord night;
+  auto* n = night.mutable_arrival();
+  const std::string who = "n" + std::to_string(s + 1) + "-" + std::to_string(i + 1);
+  n->set_at_ms(midnight + 3 * core::ms_per_hour + g.ms(60, 3 * 3600));
+  n->set_shop_id(shop.id);
+  n->set_member_id(who);
+  n->set_skill("aftersale");
+  n->set_tier(v1::TIER_C);
+  n->set_text("Anyone there?");
+  n->set_left_message("Please call me back about my order.");
+  records.push_back(std::move(night));
+  v1::TraceRecord reply;
+  auto* rep = reply.mutable_left_reply();
+  rep->set_at_ms(midnight + 9 * core::ms_per_hour + g.ms(60, 3 * 3600));
+  rep->set_shop_id(shop.id);
+  rep->set_member_id(who);
+  rep->set_agent_id(shop.agents.front().id);
+  rep->set_text("Called you back.");
+  if (g.chance(0.8)) records.push_back(std::move(reply));
+}
+
+using Seen = std::vector<std::vector<std::pair<std::string, TimeMs>>>;  // per shop: members seen today, for returns
+
+void add_arrival(Gen& g, const SyntheticOptions& o, const DayShape& d, TimeMs midnight, std::uint64_t i, SyntheticDay& out,
+                 Seen& members, std::uint64_t& order_n) {
+  const std::size_t s = g.pick(d.shop_weight);
+  const std::size_t hi = g.pick(d.hour_weight);
+  // Clear of the hour edges and of the close at 02:00 by a minute.
+  const TimeMs at = midnight + d.hours[hi] * core::ms_per_hour + g.ms(60, d.minutes * 60.0 - 60);
+  const auto& shop = out.shops[s];
+  v1::TraceRecord r;
+  auto* a = r.mutable_arrival();
+  a->set_at_ms(at);
+  a->set_shop_id(shop.id);
+  std::string member;
+  auto& seen = members[s];
+  if (!seen.empty() && g.chance(0.08)) {
+    auto& [m, last] = seen[static_cast<std::size_t>(g.uniform(0, static_cast<double>(seen.size())))];
+    if (at - last > 2 * core::ms_per_hour) {
+      member = m;
+      last = at;
     }
   }
-  auto by_time = [&] {
-    std::stable_sort(out.trace.records.begin(), out.trace.records.end(),
-                     [](const v1::TraceRecord& x, const v1::TraceRecord& y) { return sim::record_time(x) < sim::record_time(y); });
-  };
-  by_time();
+  if (member.empty()) {
+    member = "u" + std::to_string(s + 1) + "-" + std::to_string(i + 1);
+    seen.emplace_back(member, at);
+  }
+  a->set_member_id(member);
+  const bool after = g.chance(0.3);
+  a->set_skill(after ? "aftersale" : "presale");
+  const double t = g.uniform(0, 1);
+  a->set_tier(t < 0.1 ? v1::TIER_A : t < 0.4 ? v1::TIER_B : v1::TIER_C);
+  a->set_text(after ? "My order has not arrived." : "Is this phone waterproof?");
+  if (g.chance(0.6)) a->set_patience_ms(g.ms(90, 600));
+  script(g, *a, after ? "" : "aftersale");
+  if (g.chance(0.25)) add_order(g, o, *a, order_n, out.trace.records);
+  out.trace.records.push_back(std::move(r));
+  if (o.only_hour < 0 && g.chance(0.01)) add_night_message(g, shop, s, i, midnight, out.trace.records);
+}
+
+void fill_header(const SyntheticOptions& o, const DayShape& d, TimeMs midnight, SyntheticDay& out) {
   auto& h = out.trace.header;
   h.set_format("switchboard.trace.v1");
   h.set_day(o.day);
   std::ostringstream src;
   src << "synthetic seed=" << o.seed << " shops=" << o.shops << " sessions=" << o.sessions << " staffing=" << o.staffing;
-  if (o.only_hour >= 0) src << " hour=" << o.only_hour << " minutes=" << minutes;
+  if (o.only_hour >= 0) src << " hour=" << o.only_hour << " minutes=" << d.minutes;
   h.set_source(src.str());
   for (const auto& s : out.shops) h.add_shop_ids(s.id);
   // From the first shift to when every chat, rating window and left message has played out.
-  h.set_start_ms(o.only_hour >= 0 ? midnight + hours.front() * core::ms_per_hour : midnight);
-  h.set_end_ms(o.only_hour >= 0 ? midnight + hours.front() * core::ms_per_hour + (minutes + 45) * core::ms_per_minute
+  h.set_start_ms(o.only_hour >= 0 ? midnight + d.hours.front() * core::ms_per_hour : midnight);
+  h.set_end_ms(o.only_hour >= 0 ? midnight + d.hours.front() * core::ms_per_hour + (d.minutes + 45) * core::ms_per_minute
                                 : midnight + 28 * core::ms_per_hour);
+}
+
+}  // namespace
+
+SyntheticDay generate_day(const SyntheticOptions& o) {
+  SyntheticDay out;
+  Gen g{std::mt19937_64(o.seed)};
+  const auto day = core::parse_date(o.day).value_or(0);
+  const TimeMs midnight = core::local_midnight_utc(day, o.utc_offset_minutes);
+  const DayShape d = day_shape(o);
+  for (std::uint32_t s = 0; s < o.shops; ++s) out.shops.push_back(make_shop(o, s, d, midnight, out.trace.records));
+  Seen members(o.shops);
+  std::uint64_t order_n = 0;
+  for (std::uint64_t i = 0; i < o.sessions; ++i) add_arrival(g, o, d, midnight, i, out, members, order_n);
+  auto by_time = [&] {
+    std::stable_sort(out.trace.records.begin(), out.trace.records.end(),
+                     [](const v1::TraceRecord& x, const v1::TraceRecord& y) { return sim::record_time(x) < sim::record_time(y); });
+  };
+  by_time();
+  fill_header(o, d, midnight, out);
   out.trace.figures = settle(out, o, by_time);
   out.config_toml = shops_to_toml(out.shops, "synthetic-trace-signing-key-0123456789-" + std::to_string(o.seed));
   return out;

@@ -37,7 +37,7 @@ bool tally_holds(const Tally& t, std::string& what) {
 
 }  // namespace
 
-bool ShopEngine::check_invariants(std::string& why) const {
+bool ShopEngine::queue_holds(std::string& why) const {
   Checker c{why, config_.id};
   std::string what;
   if (!queue_.consistent(what)) return c.fail(what);
@@ -56,7 +56,12 @@ bool ShopEngine::check_invariants(std::string& why) const {
         ok = c.fail("queued request " + std::to_string(r.id) + " of " + r.member + " without its queued chat");
     }
   });
-  if (!ok) return false;
+  return ok;
+}
+
+bool ShopEngine::sessions_hold(std::string& why) const {
+  Checker c{why, config_.id};
+  bool ok = true;
   std::size_t open = 0;
   sessions_.each([&](const Session& s) {
     if (!ok || !s.open()) return;
@@ -69,8 +74,20 @@ bool ShopEngine::check_invariants(std::string& why) const {
       ok = c.fail("session's running clock is not its own");
     else if (s.valid && (!s.customer_wrote || !s.agent_wrote)) ok = c.fail("valid session in which somebody never wrote");
   });
-  if (!ok) return false;
-  if (open != sessions_.open()) return c.fail("open sessions counted " + std::to_string(open) + ", kept " + std::to_string(sessions_.open()));
+  if (ok && open != sessions_.open())
+    return c.fail("open sessions counted " + std::to_string(open) + ", kept " + std::to_string(sessions_.open()));
+  clocks_.each([&](std::uint64_t id, const Clock& clock) {
+    if (!ok) return;
+    const bool waiting = clock.request != 0 && queue_.find(clock.request) != nullptr && queue_.find(clock.request)->clock == id;
+    const Session* s = clock.session != 0 ? sessions_.find(clock.session) : nullptr;
+    const bool running = s != nullptr && s->open() && s->clock == id;
+    if (!waiting && !running) ok = c.fail("clock " + std::to_string(id) + " runs for nothing");
+  });
+  return ok;
+}
+
+bool ShopEngine::agents_hold(std::string& why) const {
+  Checker c{why, config_.id};
   int online = 0;
   for (const AgentState* a : agents_.in_order()) {
     online += a->online() ? 1 : 0;
@@ -87,14 +104,11 @@ bool ShopEngine::check_invariants(std::string& why) const {
   }
   if (online != online_.agents_online()) return c.fail("agents online counted " + std::to_string(online));
   if ((online_.agents_online() > 0) != (online_.since() >= 0)) return c.fail("shop online interval bookkeeping mismatch");
-  clocks_.each([&](std::uint64_t id, const Clock& clock) {
-    if (!ok) return;
-    const bool waiting = clock.request != 0 && queue_.find(clock.request) != nullptr && queue_.find(clock.request)->clock == id;
-    const Session* s = clock.session != 0 ? sessions_.find(clock.session) : nullptr;
-    const bool running = s != nullptr && s->open() && s->clock == id;
-    if (!waiting && !running) ok = c.fail("clock " + std::to_string(id) + " runs for nothing");
-  });
-  if (!ok) return false;
+  return true;
+}
+
+bool ShopEngine::chats_hold(std::string& why) const {
+  Checker c{why, config_.id};
   std::size_t detached = 0;
   for (const auto& [member, chat] : chats_) {
     if (chat.member != member) return c.fail("chat of " + member + " names " + chat.member);
@@ -111,7 +125,11 @@ bool ShopEngine::check_invariants(std::string& why) const {
     }
   }
   if (detached != detached_chats_.size()) return c.fail("grace entries without a held chat");
-  return figures_hold(c.why);
+  return true;
+}
+
+bool ShopEngine::check_invariants(std::string& why) const {
+  return queue_holds(why) && sessions_hold(why) && agents_hold(why) && chats_hold(why) && figures_hold(why);
 }
 
 bool ShopEngine::figures_hold(std::string& why) const {

@@ -171,6 +171,7 @@ void ShopEngine::person_joined(TimeMs now, const Actor& given, Output& out, cons
   set_time(w->mutable_server_time(), now);
   w->set_protocol("switchboard.v1");
   w->set_resumed(resumed);
+  w->set_utc_offset_minutes(config_.hours.utc_offset_minutes());
   out.reply = std::move(m);
   send_resumed(a, hello, out);
   if (a.role == v1::ROLE_AGENT) {

@@ -164,6 +164,12 @@ class ShopEngine {
   void announce_agent(TimeMs now, const AgentState& a, Output& out) const;
   switchboard::v1::WaitReason wait_reason(TimeMs now, const Request& r) const;
 
+  // --- invariants.cpp
+  bool queue_holds(std::string& why) const;
+  bool sessions_hold(std::string& why) const;
+  bool agents_hold(std::string& why) const;
+  bool chats_hold(std::string& why) const;
+
   // --- shop_engine.cpp: the switches and what every rule shares
   bool customer_joined(const Actor& a, std::string& person);
   void forget_expired(TimeMs now);

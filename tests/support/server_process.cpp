@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -38,16 +39,17 @@ ServerProcess::ServerProcess(const std::string& shops_toml, const std::vector<st
                         << (server_extra.empty() ? "manual_clock_allowed = true\n" : server_extra) << "\n" << test_auth_toml() << "\n"
                         << shops_toml;
   int out_pipe[2];
-  if (pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");  // not inherited by other children
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
   posix_spawn_file_actions_addclose(&fa, out_pipe[0]);
   posix_spawn_file_actions_addopen(&fa, 2, (dir_ + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::vector<std::string> argv_s = wrapper;
-  for (std::string a : {binary_path(), std::string("serve"), std::string("--config"), config, std::string("--listen"),
-                        std::string("127.0.0.1:0")})
-    argv_s.push_back(a);
+  for (std::string a : {binary_path(), std::string("serve"), std::string("--config"), config}) argv_s.push_back(a);
+  // A test may name its port (to restart a server where its clients will come back to).
+  if (std::find(args.begin(), args.end(), "--listen") == args.end())
+    for (std::string a : {std::string("--listen"), std::string("127.0.0.1:0")}) argv_s.push_back(a);
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
@@ -60,12 +62,12 @@ ServerProcess::ServerProcess(const std::string& shops_toml, const std::vector<st
   char c;
   while (read(out_pipe[0], &c, 1) == 1 && c != '\n') line.push_back(c);
   close(out_pipe[0]);  // the server prints one line; later writes to a closed pipe are ignored
-  const auto at = line.find("127.0.0.1:");
+  const auto at = line.find("listening on 127.0.0.1:");
   if (at == std::string::npos) {
     stop(std::chrono::milliseconds(2000));
     throw std::runtime_error("server did not start: " + line + " " + stderr_text());
   }
-  port_ = static_cast<unsigned short>(std::atoi(line.c_str() + at + 10));
+  port_ = static_cast<unsigned short>(std::atoi(line.c_str() + at + 23));
   if (const auto admin = line.find("admin on 127.0.0.1:"); admin != std::string::npos)
     admin_port_ = static_cast<unsigned short>(std::atoi(line.c_str() + admin + 19));
 }
