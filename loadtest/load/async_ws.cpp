@@ -4,6 +4,7 @@
 
 #include "net/codec.hpp"
 #include "net/json_reader.hpp"
+#include "net/token.hpp"
 
 namespace sb::load {
 
@@ -105,6 +106,34 @@ void AsyncWs::fail(const std::string& why) {
   beast::error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);
   on_end_(why);
+}
+
+void say_hello_as_agent(AsyncWs& ws, const net::KeyRing& keys, const std::string& shop, const std::string& agent, bool online) {
+  switchboard::v1::ClientMessage hello;
+  hello.mutable_hello()->set_role(switchboard::v1::ROLE_AGENT);
+  hello.mutable_hello()->set_shop_id(shop);
+  hello.mutable_hello()->set_token(net::mint_token(keys, shop, agent, "agent", 86'400));
+  ws.send(hello);
+  if (!online) return;
+  switchboard::v1::ClientMessage on;
+  on.set_request_id("on");
+  on.mutable_set_agent_status()->set_status(switchboard::v1::AGENT_STATUS_ONLINE);
+  ws.send(on);
+}
+
+void start_chat_as_customer(AsyncWs& ws, const net::KeyRing& keys, const std::string& shop, const std::string& customer,
+                            const std::string& first_text) {
+  switchboard::v1::ClientMessage hello;
+  hello.mutable_hello()->set_role(switchboard::v1::ROLE_CUSTOMER);
+  hello.mutable_hello()->set_shop_id(shop);
+  hello.mutable_hello()->set_token(net::mint_token(keys, shop, customer, "customer", 86'400));
+  ws.send(hello);
+  switchboard::v1::ClientMessage enter;
+  enter.mutable_enter();
+  ws.send(enter);
+  switchboard::v1::ClientMessage first;
+  first.mutable_send_text()->set_text(first_text);
+  ws.send(first);
 }
 
 }  // namespace sb::load

@@ -15,6 +15,10 @@
 
 #include "switchboard/v1/switchboard.pb.h"
 
+namespace sb::net {
+class KeyRing;
+}
+
 namespace sb::load {
 
 class AsyncWs : public std::enable_shared_from_this<AsyncWs> {
@@ -43,5 +47,11 @@ class AsyncWs : public std::enable_shared_from_this<AsyncWs> {
   OnEnd on_end_;
   bool open_ = false, writing_ = false, closing_ = false, ended_ = false;
 };
+
+// The openings every benchmark repeats: an agent's hello (the request "on" sets it online when
+// `online`) and a customer's hello, enter and first text (which starts the chat).
+void say_hello_as_agent(AsyncWs& ws, const net::KeyRing& keys, const std::string& shop, const std::string& agent, bool online = true);
+void start_chat_as_customer(AsyncWs& ws, const net::KeyRing& keys, const std::string& shop, const std::string& customer,
+                            const std::string& first_text);
 
 }  // namespace sb::load

@@ -1,3 +1,5 @@
+// The latency benchmark: `pairs` customers each send `rate` texts a second, stamped with the
+// send time; their agents record how long each took. Percentiles after a two-second warm-up.
 #include "latency.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -24,6 +26,128 @@ std::int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(Steady::now().time_since_epoch()).count();
 }
 
+class LatencyRun {
+ public:
+  LatencyRun(const LatencyOptions& o, net::KeyRing keys)
+      : o_(o), keys_(std::move(keys)), server_(boost::asio::ip::make_address(o.host), o.port), n_(static_cast<std::size_t>(o.pairs)),
+        customers_(n_), agents_(n_), pacers_(n_), phase_(ioc_), wait_(ioc_),
+        period_(static_cast<std::int64_t>(1e6 / o.rate)) {
+    samples_ms_.reserve(static_cast<std::size_t>(o.rate * o.seconds * o.pairs * 1.1));
+  }
+
+  int run() {
+    for (std::size_t i = 0; i < n_; ++i) open_agent(i);
+    t0_ = Steady::now();
+    when_agents();
+    ioc_.run();
+    return failed_ == 0 ? 0 : 1;
+  }
+
+ private:
+  std::string shop_of(std::size_t i) const { return "lat" + std::to_string(1 + i % static_cast<std::size_t>(o_.shops)); }
+  std::string agent_of(std::size_t i) const { return "a" + std::to_string(1 + i / static_cast<std::size_t>(o_.shops)); }
+  std::string source(std::size_t i) const { return "127.0.0." + std::to_string(1 + i % static_cast<std::size_t>(o_.sources)); }
+  void on_end(const std::string& why) {
+    if (!why.empty() && ++failed_ <= 5) std::fprintf(stderr, "switchboard-load: %s\n", why.c_str());
+  }
+
+  void open_agent(std::size_t i) {
+    agents_[i] = std::make_shared<AsyncWs>(
+        ioc_,
+        [this](const v1::ServerMessage& m) {
+          if (m.has_chat_message()) {
+            if (measuring_ && m.chat_message().sender() == v1::SENDER_CUSTOMER) {
+              const auto t = std::atoll(m.chat_message().text().c_str());
+              if (t > 0) samples_ms_.push_back(static_cast<double>(now_us() - t) / 1000.0);
+            }
+          } else if (m.request_id() == "on") {
+            ++agents_ready_;
+          }
+        },
+        [this](const std::string& why) { on_end(why); });
+    agents_[i]->open(server_, source(i));
+    say_hello_as_agent(*agents_[i], keys_, shop_of(i), agent_of(i));
+  }
+
+  // Customers come once every agent is online (or two minutes passed).
+  void when_agents() {
+    if (agents_ready_ + failed_ < o_.pairs && Steady::now() - t0_ < std::chrono::seconds(120)) {
+      wait_.expires_after(std::chrono::milliseconds(100));
+      wait_.async_wait([this](boost::system::error_code) { when_agents(); });
+      return;
+    }
+    for (std::size_t i = 0; i < n_; ++i) {
+      customers_[i] = std::make_shared<AsyncWs>(
+          ioc_,
+          [this](const v1::ServerMessage& m) {
+            if (m.has_assigned() && ++customers_ready_ == o_.pairs) start();
+          },
+          [this](const std::string& why) { on_end(why); });
+      customers_[i]->open(server_, source(i));
+      start_chat_as_customer(*customers_[i], keys_, shop_of(i), "c" + std::to_string(i + 1), "0");
+    }
+  }
+
+  void pace(std::size_t i) {
+    pacers_[i]->expires_at(pacers_[i]->expiry() + period_);
+    pacers_[i]->async_wait([this, i](boost::system::error_code ec) {
+      if (ec) return;
+      v1::ClientMessage m;
+      m.mutable_send_text()->set_text(std::to_string(now_us()));
+      customers_[i]->send(m);
+      ++sent_;
+      pace(i);
+    });
+  }
+
+  void start() {
+    std::printf("ready: %d agents, %d customers in sessions; %zu connections\n", agents_ready_, customers_ready_, 2 * n_);
+    std::fflush(stdout);
+    for (std::size_t i = 0; i < n_; ++i) {
+      pacers_[i] = std::make_unique<boost::asio::steady_timer>(ioc_);
+      // Spread the customers' sends evenly over one period.
+      pacers_[i]->expires_at(Steady::now() + period_ * static_cast<std::int64_t>(i) / static_cast<std::int64_t>(n_));
+      pace(i);
+    }
+    phase_.expires_after(std::chrono::seconds(2));  // warm-up
+    phase_.async_wait([this](boost::system::error_code) {
+      measuring_ = true;
+      sent_from_ = sent_;
+      phase_.expires_after(std::chrono::seconds(o_.seconds));
+      phase_.async_wait([this](boost::system::error_code) { report(); });
+    });
+  }
+
+  void report() {
+    measuring_ = false;
+    std::vector<double> s = samples_ms_;
+    std::sort(s.begin(), s.end());
+    auto pct = [&](double p) {
+      return s.empty() ? 0.0 : s[std::min(s.size() - 1, static_cast<std::size_t>(p * static_cast<double>(s.size())))];
+    };
+    std::printf("LATENCY %zu samples at %.0f msg/s offered over %zu connections: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms\n",
+                s.size(), static_cast<double>(sent_ - sent_from_) / o_.seconds, 2 * n_, pct(0.5), pct(0.99), pct(0.999),
+                s.empty() ? 0.0 : s.back());
+    std::fflush(stdout);
+    ioc_.stop();
+  }
+
+  const LatencyOptions& o_;
+  net::KeyRing keys_;
+  boost::asio::io_context ioc_{1};
+  boost::asio::ip::tcp::endpoint server_;
+  std::size_t n_;
+  std::vector<std::shared_ptr<AsyncWs>> customers_, agents_;
+  std::vector<std::unique_ptr<boost::asio::steady_timer>> pacers_;
+  boost::asio::steady_timer phase_, wait_;
+  std::chrono::microseconds period_;
+  std::vector<double> samples_ms_;
+  bool measuring_ = false;
+  int agents_ready_ = 0, customers_ready_ = 0, failed_ = 0;
+  std::uint64_t sent_ = 0, sent_from_ = 0;
+  Steady::time_point t0_;
+};
+
 }  // namespace
 
 int latency(const LatencyOptions& o) {
@@ -34,119 +158,7 @@ int latency(const LatencyOptions& o) {
     std::fprintf(stderr, "switchboard-load: %s\n", e.what());
     return 2;
   }
-  boost::asio::io_context ioc{1};
-  const boost::asio::ip::tcp::endpoint server(boost::asio::ip::make_address(o.host), o.port);
-  const auto n = static_cast<std::size_t>(o.pairs);
-  std::vector<std::shared_ptr<AsyncWs>> customers(n), agents(n);
-  std::vector<std::unique_ptr<boost::asio::steady_timer>> pacers(n);
-  std::vector<double> samples_ms;
-  samples_ms.reserve(static_cast<std::size_t>(o.rate * o.seconds * o.pairs * 1.1));
-  bool measuring = false;
-  int agents_ready = 0, customers_ready = 0, failed = 0;
-  std::uint64_t sent = 0;
-  auto shop_of = [&](std::size_t i) { return "lat" + std::to_string(1 + i % static_cast<std::size_t>(o.shops)); };
-  auto agent_of = [&](std::size_t i) { return "a" + std::to_string(1 + i / static_cast<std::size_t>(o.shops)); };
-  auto source = [&](std::size_t i) { return "127.0.0." + std::to_string(1 + i % static_cast<std::size_t>(o.sources)); };
-  auto on_end = [&](const std::string& why) {
-    if (!why.empty() && ++failed <= 5) std::fprintf(stderr, "switchboard-load: %s\n", why.c_str());
-  };
-  boost::asio::steady_timer phase(ioc);
-  const auto period = std::chrono::microseconds(static_cast<std::int64_t>(1e6 / o.rate));
-  std::function<void(std::size_t)> pace = [&](std::size_t i) {
-    pacers[i]->expires_at(pacers[i]->expiry() + period);
-    pacers[i]->async_wait([&, i](boost::system::error_code ec) {
-      if (ec) return;
-      v1::ClientMessage m;
-      m.mutable_send_text()->set_text(std::to_string(now_us()));
-      customers[i]->send(m);
-      ++sent;
-      pace(i);
-    });
-  };
-  auto start = [&] {
-    std::printf("ready: %d agents, %d customers in sessions; %zu connections\n", agents_ready, customers_ready, 2 * n);
-    std::fflush(stdout);
-    for (std::size_t i = 0; i < n; ++i) {
-      pacers[i] = std::make_unique<boost::asio::steady_timer>(ioc);
-      // Spread the customers' sends evenly over one period.
-      pacers[i]->expires_at(Steady::now() + period * static_cast<std::int64_t>(i) / static_cast<std::int64_t>(n));
-      pace(i);
-    }
-    phase.expires_after(std::chrono::seconds(2));  // warm-up
-    phase.async_wait([&](boost::system::error_code) {
-      measuring = true;
-      const std::uint64_t sent_from = sent;
-      phase.expires_after(std::chrono::seconds(o.seconds));
-      phase.async_wait([&, sent_from](boost::system::error_code) {
-        measuring = false;
-        std::vector<double> s = samples_ms;
-        std::sort(s.begin(), s.end());
-        auto pct = [&](double p) { return s.empty() ? 0.0 : s[std::min(s.size() - 1, static_cast<std::size_t>(p * static_cast<double>(s.size())))]; };
-        std::printf("LATENCY %zu samples at %.0f msg/s offered over %zu connections: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms\n",
-                    s.size(), static_cast<double>(sent - sent_from) / o.seconds, 2 * n, pct(0.5), pct(0.99), pct(0.999),
-                    s.empty() ? 0.0 : s.back());
-        std::fflush(stdout);
-        ioc.stop();
-      });
-    });
-  };
-  for (std::size_t i = 0; i < n; ++i) {
-    agents[i] = std::make_shared<AsyncWs>(
-        ioc,
-        [&](const v1::ServerMessage& m) {
-          if (m.has_chat_message()) {
-            if (measuring && m.chat_message().sender() == v1::SENDER_CUSTOMER) {
-              const auto t = std::atoll(m.chat_message().text().c_str());
-              if (t > 0) samples_ms.push_back(static_cast<double>(now_us() - t) / 1000.0);
-            }
-          } else if (m.request_id() == "on") {
-            ++agents_ready;
-          }
-        },
-        on_end);
-    agents[i]->open(server, source(i));
-    v1::ClientMessage hello;
-    hello.mutable_hello()->set_role(v1::ROLE_AGENT);
-    hello.mutable_hello()->set_shop_id(shop_of(i));
-    hello.mutable_hello()->set_token(net::mint_token(keys, shop_of(i), agent_of(i), "agent", 3600));
-    agents[i]->send(hello);
-    v1::ClientMessage on;
-    on.set_request_id("on");
-    on.mutable_set_agent_status()->set_status(v1::AGENT_STATUS_ONLINE);
-    agents[i]->send(on);
-  }
-  boost::asio::steady_timer wait(ioc);
-  const auto t0 = Steady::now();
-  std::function<void()> when_agents = [&] {
-    if (agents_ready + failed < o.pairs && Steady::now() - t0 < std::chrono::seconds(120)) {
-      wait.expires_after(std::chrono::milliseconds(100));
-      wait.async_wait([&](boost::system::error_code) { when_agents(); });
-      return;
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      customers[i] = std::make_shared<AsyncWs>(
-          ioc,
-          [&](const v1::ServerMessage& m) {
-            if (m.has_assigned() && ++customers_ready == o.pairs) start();
-          },
-          on_end);
-      customers[i]->open(server, source(i));
-      v1::ClientMessage hello;
-      hello.mutable_hello()->set_role(v1::ROLE_CUSTOMER);
-      hello.mutable_hello()->set_shop_id(shop_of(i));
-      hello.mutable_hello()->set_token(net::mint_token(keys, shop_of(i), "c" + std::to_string(i + 1), "customer", 3600));
-      customers[i]->send(hello);
-      v1::ClientMessage enter;
-      enter.mutable_enter();
-      customers[i]->send(enter);
-      v1::ClientMessage first;
-      first.mutable_send_text()->set_text("0");
-      customers[i]->send(first);
-    }
-  };
-  when_agents();
-  ioc.run();
-  return failed == 0 ? 0 : 1;
+  return LatencyRun(o, std::move(keys)).run();
 }
 
 }  // namespace sb::load

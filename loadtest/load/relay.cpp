@@ -1,3 +1,6 @@
+// The relay benchmark: pairs of customer and agent, each customer keeping `window` texts in
+// flight; counts deliveries per second after a one-second warm-up. The echo mode is the
+// baseline: the same frames against a bare WebSocket echo server.
 #include "relay.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -17,9 +20,132 @@ namespace sb::load {
 namespace v1 = switchboard::v1;
 using Steady = std::chrono::steady_clock;
 
+namespace {
+
+class RelayRun {
+ public:
+  RelayRun(const RelayOptions& o, net::KeyRing keys)
+      : o_(o), keys_(std::move(keys)), server_(boost::asio::ip::make_address(o.host), o.port), clock_(ioc_), later_(ioc_),
+        senders_(static_cast<std::size_t>(o.pairs)), receivers_(static_cast<std::size_t>(o.pairs)) {
+    text_.mutable_send_text()->set_text(std::string(100, 'x'));  // a typical chat line
+  }
+
+  int run() {
+    for (std::size_t i = 0; i < senders_.size(); ++i) o_.echo ? make_echo(i) : make_pair(i);
+    if (o_.echo) {
+      // Echo: a text frame of the same size; every echo received is one delivery.
+      for (std::size_t i = 0; i < senders_.size(); ++i) senders_[i]->open(server_, source(i));
+      later_.expires_after(std::chrono::milliseconds(300));
+      later_.async_wait([this](boost::system::error_code) { start_measuring(); });
+    } else {
+      open_agents();
+      wait_agents();
+    }
+    ioc_.run();
+    return failed_ ? 1 : 0;
+  }
+
+ private:
+  std::string source(std::size_t i) const {
+    return o_.sources > 1 ? "127.0.0." + std::to_string(1 + i % static_cast<std::size_t>(o_.sources)) : std::string();
+  }
+
+  void on_end(const std::string& why) {
+    if (why.empty() || failed_) return;
+    failed_ = true;
+    std::fprintf(stderr, "switchboard-load: %s\n", why.c_str());
+    ioc_.stop();
+  }
+
+  // One connection sends and reads its own echoes.
+  void make_echo(std::size_t i) {
+    senders_[i] = std::make_shared<AsyncWs>(
+        ioc_,
+        [this, i](const v1::ServerMessage&) {
+          ++delivered_;
+          senders_[i]->send(text_);  // keep the window full
+        },
+        [this](const std::string& why) { on_end(why); });
+    receivers_[i] = senders_[i];
+  }
+
+  void make_pair(std::size_t i) {
+    receivers_[i] = std::make_shared<AsyncWs>(
+        ioc_,
+        [this, i](const v1::ServerMessage& m) {
+          if (m.has_chat_message()) {
+            ++delivered_;
+            senders_[i]->send(text_);  // keep the window full
+          } else if (m.request_id() == "on" && ++ready_ == 2 * o_.pairs) {
+            start_measuring();
+          }
+        },
+        [this](const std::string& why) { on_end(why); });
+    senders_[i] = std::make_shared<AsyncWs>(
+        ioc_,
+        [this](const v1::ServerMessage& m) {
+          if (m.has_assigned() && ++ready_ == 2 * o_.pairs) start_measuring();
+        },
+        [this](const std::string& why) { on_end(why); });
+  }
+
+  void open_agents() {
+    for (std::size_t i = 0; i < receivers_.size(); ++i) {
+      receivers_[i]->open(server_, source(i));
+      say_hello_as_agent(*receivers_[i], keys_, "relay", "r" + std::to_string(i + 1));
+    }
+  }
+
+  // Customers arrive once every agent is online (the first message starts the chat).
+  void wait_agents() {
+    if (ready_ < o_.pairs) {
+      later_.expires_after(std::chrono::milliseconds(50));
+      later_.async_wait([this](boost::system::error_code) { wait_agents(); });
+      return;
+    }
+    for (std::size_t i = 0; i < senders_.size(); ++i) {
+      senders_[i]->open(server_, source(i));
+      start_chat_as_customer(*senders_[i], keys_, "relay", "c" + std::to_string(i + 1), "start");
+    }
+  }
+
+  // Fills every window, warms up one second, then counts for `seconds`.
+  void start_measuring() {
+    for (auto& s : senders_)
+      for (int k = 0; k < o_.window; ++k) s->send(text_);
+    clock_.expires_after(std::chrono::seconds(1));
+    clock_.async_wait([this](boost::system::error_code) {
+      counted_from_ = delivered_;
+      t_start_ = Steady::now();
+      clock_.expires_after(std::chrono::seconds(o_.seconds));
+      clock_.async_wait([this](boost::system::error_code) { report(); });
+    });
+  }
+
+  void report() {
+    const double s = std::chrono::duration<double>(Steady::now() - t_start_).count();
+    std::printf("RATE %.0f messages/s delivered (%s, %d pairs, window %d, %.1f s)\n",
+                static_cast<double>(delivered_ - counted_from_) / s, o_.echo ? "echo" : "switchboard", o_.pairs, o_.window, s);
+    std::fflush(stdout);
+    ioc_.stop();
+  }
+
+  const RelayOptions& o_;
+  net::KeyRing keys_;
+  boost::asio::io_context ioc_{1};
+  boost::asio::ip::tcp::endpoint server_;
+  boost::asio::steady_timer clock_, later_;
+  std::vector<std::shared_ptr<AsyncWs>> senders_, receivers_;
+  v1::ClientMessage text_;
+  std::uint64_t delivered_ = 0, counted_from_ = 0;
+  bool failed_ = false;
+  int ready_ = 0;
+  Steady::time_point t_start_;
+};
+
+}  // namespace
+
 int relay(const RelayOptions& o) {
-  boost::asio::io_context ioc{1};
-  const boost::asio::ip::tcp::endpoint server(boost::asio::ip::make_address(o.host), o.port);
   net::KeyRing keys;
   if (!o.echo) {
     try {
@@ -29,126 +155,7 @@ int relay(const RelayOptions& o) {
       return 2;
     }
   }
-  std::vector<std::shared_ptr<AsyncWs>> senders(static_cast<std::size_t>(o.pairs)), receivers(static_cast<std::size_t>(o.pairs));
-  std::uint64_t delivered = 0, counted_from = 0;
-  bool measuring = false, failed = false;
-  int ready = 0;
-  Steady::time_point t_start;
-  v1::ClientMessage text;
-  text.mutable_send_text()->set_text(std::string(100, 'x'));  // a typical chat line
-  auto source = [&](int i) { return o.sources > 1 ? "127.0.0." + std::to_string(1 + i % o.sources) : std::string(); };
-  boost::asio::steady_timer clock(ioc);
-  auto start_measuring = [&] {
-    // Warm up one second, then count for `seconds`.
-    for (int i = 0; i < o.pairs; ++i)
-      for (int k = 0; k < o.window; ++k) senders[static_cast<std::size_t>(i)]->send(text);
-    clock.expires_after(std::chrono::seconds(1));
-    clock.async_wait([&](boost::system::error_code) {
-      measuring = true;
-      counted_from = delivered;
-      t_start = Steady::now();
-      clock.expires_after(std::chrono::seconds(o.seconds));
-      clock.async_wait([&](boost::system::error_code) {
-        const double s = std::chrono::duration<double>(Steady::now() - t_start).count();
-        std::printf("RATE %.0f messages/s delivered (%s, %d pairs, window %d, %.1f s)\n",
-                    static_cast<double>(delivered - counted_from) / s, o.echo ? "echo" : "switchboard", o.pairs, o.window, s);
-        std::fflush(stdout);
-        ioc.stop();
-      });
-    });
-  };
-  auto on_end = [&](const std::string& why) {
-    if (!why.empty() && !failed) {
-      failed = true;
-      std::fprintf(stderr, "switchboard-load: %s\n", why.c_str());
-      ioc.stop();
-    }
-  };
-  for (int i = 0; i < o.pairs; ++i) {
-    const auto idx = static_cast<std::size_t>(i);
-    if (o.echo) {
-      // One connection sends and reads its own echoes.
-      senders[idx] = std::make_shared<AsyncWs>(
-          ioc,
-          [&, idx](const v1::ServerMessage&) {
-            ++delivered;
-            senders[idx]->send(text);  // keep the window full
-          },
-          on_end);
-      receivers[idx] = senders[idx];
-      continue;
-    }
-    receivers[idx] = std::make_shared<AsyncWs>(
-        ioc,
-        [&, idx](const v1::ServerMessage& m) {
-          if (m.has_chat_message()) {
-            ++delivered;
-            senders[idx]->send(text);  // keep the window full
-          } else if (m.request_id() == "on" && ++ready == 2 * o.pairs) {
-            start_measuring();
-          }
-        },
-        on_end);
-    senders[idx] = std::make_shared<AsyncWs>(
-        ioc,
-        [&](const v1::ServerMessage& m) {
-          if (m.has_assigned() && ++ready == 2 * o.pairs) start_measuring();
-        },
-        on_end);
-  }
-  for (int i = 0; i < o.pairs; ++i) {
-    const auto idx = static_cast<std::size_t>(i);
-    if (o.echo) {
-      senders[idx]->open(server, source(i));
-      continue;
-    }
-    receivers[idx]->open(server, source(i));
-    v1::ClientMessage hello;
-    hello.mutable_hello()->set_role(v1::ROLE_AGENT);
-    hello.mutable_hello()->set_shop_id("relay");
-    hello.mutable_hello()->set_token(
-        net::mint_token(keys, "relay", "r" + std::to_string(i + 1), "agent", 3600));
-    receivers[idx]->send(hello);
-    v1::ClientMessage on;
-    on.set_request_id("on");
-    on.mutable_set_agent_status()->set_status(v1::AGENT_STATUS_ONLINE);
-    receivers[idx]->send(on);
-  }
-  if (o.echo) {
-    // Echo: a text frame of the same size; every echo received is one delivery.
-    boost::asio::steady_timer go(ioc);
-    go.expires_after(std::chrono::milliseconds(300));
-    go.async_wait([&](boost::system::error_code) { start_measuring(); });
-    ioc.run();
-    return failed ? 1 : 0;
-  }
-  // Customers arrive once every agent is online (the first message starts the chat).
-  boost::asio::steady_timer later(ioc);
-  std::function<void()> wait_agents = [&] {
-    if (ready < o.pairs) {
-      later.expires_after(std::chrono::milliseconds(50));
-      later.async_wait([&](boost::system::error_code) { wait_agents(); });
-      return;
-    }
-    for (int i = 0; i < o.pairs; ++i) {
-      const auto idx = static_cast<std::size_t>(i);
-      senders[idx]->open(server, source(i));
-      v1::ClientMessage hello;
-      hello.mutable_hello()->set_role(v1::ROLE_CUSTOMER);
-      hello.mutable_hello()->set_shop_id("relay");
-      hello.mutable_hello()->set_token(net::mint_token(keys, "relay", "c" + std::to_string(i + 1), "customer", 3600));
-      senders[idx]->send(hello);
-      v1::ClientMessage enter;
-      enter.mutable_enter();
-      senders[idx]->send(enter);
-      v1::ClientMessage first;
-      first.mutable_send_text()->set_text("start");
-      senders[idx]->send(first);
-    }
-  };
-  wait_agents();
-  ioc.run();
-  return failed ? 1 : 0;
+  return RelayRun(o, std::move(keys)).run();
 }
 
 }  // namespace sb::load

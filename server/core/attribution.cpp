@@ -21,6 +21,7 @@ std::vector<Inquiry> Attribution::purchased(const std::string& member, const Pur
   auto& bought = purchases_[member];
   std::erase_if(bought, [&](const Purchase& q) { return q.at + t_.attribution_window_ms <= p.at; });
   bought.push_back(p);
+  purchases_expire_.emplace(p.at + t_.attribution_window_ms, member);
   std::vector<Inquiry> converts;
   if (auto it = inquiries_.find(member); it != inquiries_.end())
     for (const auto& i : it->second)
@@ -32,6 +33,7 @@ std::vector<Purchase> Attribution::inquired(const std::string& member, const Inq
   auto& list = inquiries_[member];
   std::erase_if(list, [&](const Inquiry& i) { return i.connected_at + t_.attribution_window_ms <= inquiry.connected_at; });
   list.push_back(inquiry);
+  inquiries_expire_.emplace(inquiry.connected_at + t_.attribution_window_ms, member);
   std::vector<Purchase> converts;
   if (auto it = purchases_.find(member); it != purchases_.end())
     for (const auto& p : it->second)
@@ -39,12 +41,26 @@ std::vector<Purchase> Attribution::inquired(const std::string& member, const Inq
   return converts;
 }
 
+namespace {
+
+// Drops what has expired of the members whose earliest entry is due, and members left with none.
+template <class Map, class Expiries, class Expired>
+void forget_due(Map& by_member, Expiries& due, TimeMs now, Expired expired) {
+  while (!due.empty() && due.top().first <= now) {
+    if (auto it = by_member.find(due.top().second); it != by_member.end()) {
+      std::erase_if(it->second, expired);
+      if (it->second.empty()) by_member.erase(it);
+    }
+    due.pop();
+  }
+}
+
+}  // namespace
+
 void Attribution::forget_expired(TimeMs now) {
   const DurationMs w = t_.attribution_window_ms;
-  for (auto& [member, list] : inquiries_) std::erase_if(list, [&](const Inquiry& i) { return i.connected_at + w <= now; });
-  std::erase_if(inquiries_, [](const auto& kv) { return kv.second.empty(); });
-  for (auto& [member, list] : purchases_) std::erase_if(list, [&](const Purchase& p) { return p.at + w <= now; });
-  std::erase_if(purchases_, [](const auto& kv) { return kv.second.empty(); });
+  forget_due(inquiries_, inquiries_expire_, now, [&](const Inquiry& i) { return i.connected_at + w <= now; });
+  forget_due(purchases_, purchases_expire_, now, [&](const Purchase& p) { return p.at + w <= now; });
   while (!order_ids_by_age_.empty() && order_ids_by_age_.front().first + w <= now) {
     order_ids_.erase(order_ids_by_age_.front().second);
     order_ids_by_age_.pop_front();

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <deque>
+#include <functional>
+#include <queue>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -49,6 +51,9 @@ class Attribution {
   std::unordered_map<std::string, std::vector<Purchase>> purchases_;
   std::unordered_set<std::string> order_ids_;
   std::deque<std::pair<TimeMs, std::string>> order_ids_by_age_;
+  // When each member's entries expire, earliest first: forgetting visits only those due.
+  using Expiry = std::pair<TimeMs, std::string>;
+  std::priority_queue<Expiry, std::vector<Expiry>, std::greater<Expiry>> inquiries_expire_, purchases_expire_;
 };
 
 }  // namespace sb::core

@@ -139,7 +139,9 @@ void FiguresBook::message_replied(TimeMs left_at) {
 void FiguresBook::forget_days_before(DayNumber day) {
   if (day <= forgotten_before_) return;
   forgotten_before_ = day;
-  days_.erase(days_.begin(), days_.lower_bound(day));
+  const auto kept_from = days_.lower_bound(day);
+  if (kept_from == days_.begin()) return;  // no day to forget: no member to renumber
+  days_.erase(days_.begin(), kept_from);
   // Renumber the members the kept days still name; the others are forgotten with their days.
   std::unordered_map<std::uint32_t, std::uint32_t> renumber;
   auto remap = [&](std::unordered_set<std::uint32_t>& set) {

@@ -1,6 +1,8 @@
 // The first-receiver rule: who a returning customer is held for, and for how long.
 #include "first_receiver.hpp"
 
+#include <cassert>
+
 #include "shop_engine.hpp"
 
 namespace sb::core {
@@ -11,8 +13,20 @@ std::optional<std::string> FirstReceivers::holder(const std::string& member, Tim
   return it->second.agent;
 }
 
+void FirstReceivers::served(const std::string& member, const std::string& agent, TimeMs at) {
+  // Served times only grow (they are `now`): the age list stays oldest first.
+  assert(by_age_.empty() || by_age_.back().first <= at);
+  last_[member] = Served{agent, at};
+  by_age_.emplace_back(at, member);
+}
+
 void FirstReceivers::forget_expired(TimeMs now) {
-  std::erase_if(last_, [&](const auto& kv) { return now - kv.second.at > t_.first_receiver_lookback_ms; });
+  while (!by_age_.empty() && now - by_age_.front().first > t_.first_receiver_lookback_ms) {
+    // The member may have been served again since: then it stays.
+    if (auto it = last_.find(by_age_.front().second); it != last_.end() && now - it->second.at > t_.first_receiver_lookback_ms)
+      last_.erase(it);
+    by_age_.pop_front();
+  }
 }
 
 void ShopEngine::hold_for(TimeMs now, Request& r, const std::string& agent, Output& out) {

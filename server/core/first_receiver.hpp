@@ -5,6 +5,7 @@
 // is forgotten.
 #pragma once
 
+#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -16,7 +17,7 @@ namespace sb::core {
 class FirstReceivers {
  public:
   explicit FirstReceivers(const Thresholds& t) : t_(t) {}
-  void served(const std::string& member, const std::string& agent, TimeMs at) { last_[member] = Served{agent, at}; }
+  void served(const std::string& member, const std::string& agent, TimeMs at);
   // The agent the member should be held for now, if any (whether online is the caller's check).
   std::optional<std::string> holder(const std::string& member, TimeMs now) const;
   void forget_expired(TimeMs now);
@@ -29,6 +30,7 @@ class FirstReceivers {
   };
   const Thresholds& t_;
   std::unordered_map<std::string, Served> last_;
+  std::deque<std::pair<TimeMs, std::string>> by_age_;  // (served at, member), oldest first
 };
 
 }  // namespace sb::core

@@ -163,8 +163,10 @@ void ShopEngine::stop_clock(Session& s) {
 
 void ShopEngine::append(Session& s, v1::ChatMessage m, Output& out, bool to_customer, bool to_agent) {
   m.set_seq(++s.message_seq);
-  s.transcript.push_back(m);
-  while (s.transcript.size() > config_.limits.transcript_messages_max) s.transcript.pop_front();
+  if (config_.limits.transcript_messages_max > 0) {  // none kept: the simulator's case
+    s.transcript.push_back(m);
+    while (s.transcript.size() > config_.limits.transcript_messages_max) s.transcript.pop_front();
+  }
   if (auto* e = history_.add(out, time_of(m.at()), &s.origin)) {
     auto* c = e->mutable_chat_message();
     c->set_session_id(m.session_id());

@@ -1,23 +1,44 @@
 #include "timer_queue.hpp"
 
+#include <cassert>
+
 namespace sb::core {
 
 bool TimerQueue::push(TimeMs due, TimerKey key) {
-  if (heap_.size() >= timers_max_) return false;
-  heap_.push(Timer{due, order_next_++, key});
+  if (size_ >= timers_max_) return false;
+  const auto lane = static_cast<std::size_t>(key.kind);
+  assert(lane < timer_kinds);
+  const Timer t{due, order_next_++, key};
+  if (lanes_[lane].empty() || lanes_[lane].back().due <= due) lanes_[lane].push_back(t);
+  else heap_.push(t);
+  ++size_;
   return true;
 }
 
+const Timer* TimerQueue::first() const {
+  const Timer* best = heap_.empty() ? nullptr : &heap_.top();
+  for (const auto& lane : lanes_)
+    if (!lane.empty() && (best == nullptr || Later{}(*best, lane.front()))) best = &lane.front();
+  return best;
+}
+
 std::optional<TimeMs> TimerQueue::next_due() const {
-  if (heap_.empty()) return std::nullopt;
-  return heap_.top().due;
+  const Timer* t = first();
+  if (t == nullptr) return std::nullopt;
+  return t->due;
 }
 
 std::optional<Timer> TimerQueue::pop_due(TimeMs now) {
-  if (heap_.empty() || heap_.top().due > now) return std::nullopt;
-  Timer t = heap_.top();
-  heap_.pop();
-  return t;
+  const Timer* t = first();
+  if (t == nullptr || t->due > now) return std::nullopt;
+  const Timer out = *t;
+  --size_;
+  if (!heap_.empty() && t == &heap_.top()) {
+    heap_.pop();
+    return out;
+  }
+  lanes_[static_cast<std::size_t>(out.key.kind)].pop_front();
+  return out;
 }
 
 }  // namespace sb::core

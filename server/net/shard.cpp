@@ -188,14 +188,17 @@ void Shard::route(core::Output& out, WebsocketSession* replier, const std::strin
     }
     replier->send(std::move(reply));
   }
+  // Deliveries of one message are adjacent (the core makes them together): one frame for all.
+  std::shared_ptr<const OutgoingFrame> frame;
   for (const auto& d : out.deliveries) {
+    if (!frame || &frame->message() != d.message.get()) frame = std::make_shared<const OutgoingFrame>(d.message);
     if (d.to.role == v1::ROLE_SUPERVISOR && d.to.id == core::all_supervisors) {
       if (auto it = supervisors_.find(d.shop); it != supervisors_.end())
-        for (const auto& c : it->second) c->send(d.message);
+        for (const auto& c : it->second) c->send(frame);
       continue;
     }
     if (auto it = directory_.find(key(d.shop, d.to.role, d.to.id)); it != directory_.end())
-      for (const auto& c : it->second) c->send(d.message);
+      for (const auto& c : it->second) c->send(frame);
   }
   out.clear();
 }

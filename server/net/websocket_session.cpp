@@ -191,8 +191,12 @@ void WebsocketSession::hello_answered(bool welcomed) {
 }
 
 void WebsocketSession::send(std::shared_ptr<const v1::ServerMessage> msg) {
-  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), msg = std::move(msg)]() mutable {
-    self->enqueue(std::move(msg));
+  send(std::make_shared<const OutgoingFrame>(std::move(msg)));
+}
+
+void WebsocketSession::send(std::shared_ptr<const OutgoingFrame> frame) {
+  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
+    self->enqueue(std::move(frame));
   });
 }
 
@@ -201,13 +205,13 @@ void WebsocketSession::shut_down(std::string reason, std::uint32_t reconnect_aft
     auto m = std::make_shared<v1::ServerMessage>();
     m->mutable_shutdown()->set_reason(reason);
     m->mutable_shutdown()->set_reconnect_after_ms(reconnect_after_ms);
-    self->enqueue(std::move(m));
+    self->enqueue(std::make_shared<const OutgoingFrame>(std::move(m)));
     self->close_after_flush_ = true;
     if (self->accepted_ && !self->writing_) self->close_with(websocket::close_code::going_away, "server shutting down");
   });
 }
 
-void WebsocketSession::enqueue(std::shared_ptr<const v1::ServerMessage> msg) {
+void WebsocketSession::enqueue(std::shared_ptr<const OutgoingFrame> frame) {
   if (closing_ || ended_) return;
   if (queue_.size() >= server_.options().send_queue_messages_max) {
     // A peer that does not read must not make us hold more: close it, its chats are handled as a disconnect.
@@ -218,14 +222,16 @@ void WebsocketSession::enqueue(std::shared_ptr<const v1::ServerMessage> msg) {
     close_with(websocket::close_code::policy_error, "send queue full");
     return;
   }
-  queue_.push_back(encode_frame(*msg, text_));
+  frame->bytes(text_);  // encoded now (once for every receiver of this format), not on the write path
+  queue_.push_back(Queued{std::move(frame), text_});
   if (accepted_ && !writing_) do_write();
 }
 
 void WebsocketSession::do_write() {
   writing_ = true;
-  ws_.text(text_);
-  ws_.async_write(boost::asio::buffer(queue_.front()),
+  const Queued& next = queue_.front();
+  ws_.text(next.text);
+  ws_.async_write(boost::asio::buffer(next.frame->bytes(next.text)),
                   beast::bind_front_handler(&WebsocketSession::on_write, shared_from_this()));
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "core/actor.hpp"
+#include "outgoing_frame.hpp"
 #include "read_buffer.hpp"
 #include "core/shop_engine.hpp"
 #include "switchboard/v1/switchboard.pb.h"
@@ -33,6 +34,8 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   void run(boost::beast::http::request<boost::beast::http::string_body> req);
   // Thread-safe: queue a message for this connection (encoded as the peer last spoke).
   void send(std::shared_ptr<const switchboard::v1::ServerMessage> msg);
+  // The same for a frame other connections share (encoded once per format for all of them).
+  void send(std::shared_ptr<const OutgoingFrame> frame);
   void send_error(switchboard::v1::ErrorCode code, std::string text, const std::string& request_id);
   // Thread-safe: tell the peer to reconnect elsewhere, flush, and close (1001).
   void shut_down(std::string reason, std::uint32_t reconnect_after_ms);
@@ -47,7 +50,7 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   void on_frame(std::string_view payload, bool text);
   void on_hello(switchboard::v1::ClientMessage msg);
   void forward(switchboard::v1::ClientMessage msg);
-  void enqueue(std::shared_ptr<const switchboard::v1::ServerMessage> msg);
+  void enqueue(std::shared_ptr<const OutgoingFrame> frame);
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t bytes);
   void close_with(boost::beast::websocket::close_code code, std::string reason);
@@ -58,9 +61,14 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   boost::asio::steady_timer close_deadline_;  // a peer that does not read cannot finish a close
   ReadBuffer buffer_;  // small while idle (see read_buffer.hpp)
   Server& server_;
-  // Encoded frames, bounded by send_queue_messages_max. A list: an idle connection's empty
-  // queue costs nothing (a deque allocates half a kilobyte up front).
-  std::list<std::string> queue_;
+  // Frames to write, each in the format the peer spoke when it was queued; bounded by
+  // send_queue_messages_max. A list: an idle connection's empty queue costs nothing (a deque
+  // allocates half a kilobyte up front).
+  struct Queued {
+    std::shared_ptr<const OutgoingFrame> frame;
+    bool text = true;
+  };
+  std::list<Queued> queue_;
   bool text_ = true;               // reply in the format the peer last used
   bool accepted_ = false;          // no write or close may start while the handshake's own write is pending
   bool writing_ = false;

@@ -4,6 +4,7 @@
 // the same behaviour the live replay plays.
 #include "trace_player.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <queue>
 #include <set>
@@ -78,16 +79,20 @@ class Player {
   }
 
   SimulationResult run() {
+    // The trace's records in time order (ties in record order): they are merged with the
+    // planned actions as one event stream, without passing through the heap.
     for (std::uint32_t i = 0; i < trace_.records.size(); ++i) {
       const auto& r = trace_.records[i];
       switch (r.body_case()) {
-        case v1::TraceRecord::kAgentStatus: push(r.agent_status().at_ms(), Act::agent_status, i); break;
-        case v1::TraceRecord::kArrival: push(r.arrival().at_ms(), Act::arrival, i); break;
-        case v1::TraceRecord::kOrder: push(r.order().at_ms(), Act::order, i); break;
-        case v1::TraceRecord::kLeftReply: push(r.left_reply().at_ms(), Act::left_reply, i); break;
+        case v1::TraceRecord::kAgentStatus: records_.push_back(Ev{r.agent_status().at_ms(), i, Act::agent_status, i, {}}); break;
+        case v1::TraceRecord::kArrival: records_.push_back(Ev{r.arrival().at_ms(), i, Act::arrival, i, {}}); break;
+        case v1::TraceRecord::kOrder: records_.push_back(Ev{r.order().at_ms(), i, Act::order, i, {}}); break;
+        case v1::TraceRecord::kLeftReply: records_.push_back(Ev{r.left_reply().at_ms(), i, Act::left_reply, i, {}}); break;
         default: break;
       }
     }
+    std::stable_sort(records_.begin(), records_.end(), [](const Ev& a, const Ev& b) { return a.at < b.at; });
+    next_seq_ = trace_.records.size();  // every planned action comes after the records of its moment
     play();
     result_.engine_calls += calls_;
     const auto day = core::parse_date(trace_.header.day());
@@ -105,19 +110,32 @@ class Player {
   }
 
  private:
+  // The next event: the earlier of the next record and the next planned action.
+  const Ev* next_event() const {
+    const Ev* record = next_record_ < records_.size() ? &records_[next_record_] : nullptr;
+    if (queue_.empty()) return record;
+    if (record == nullptr || *record > queue_.top()) return &queue_.top();
+    return record;
+  }
+
+  Ev take_event() {
+    if (next_record_ < records_.size() && (queue_.empty() || !(records_[next_record_] > queue_.top()))) return records_[next_record_++];
+    Ev ev = queue_.top();
+    queue_.pop();
+    return ev;
+  }
+
   void play() {
-    Output out;
-    while (!queue_.empty()) {
-      const TimeMs next = queue_.top().at;
-      if (auto due = engine_.next_due(); due && *due < next) {
+    Output& out = out_;
+    while (const Ev* next = next_event()) {
+      if (auto due = engine_.next_due(); due && *due < next->at) {
         // Timers first: what they cause (an assignment) may schedule actions before `next`.
         now_ = std::max(now_, *due);
         engine_.advance(now_, out);
         absorb(out);
         continue;
       }
-      const Ev ev = queue_.top();
-      queue_.pop();
+      const Ev ev = take_event();
       now_ = std::max(now_, ev.at);
       execute(ev);
     }
@@ -128,27 +146,25 @@ class Player {
 
   void push(TimeMs at, Act act, std::uint32_t index, Planned planned = {}) { queue_.push(Ev{at, next_seq_++, act, index, planned}); }
 
-  v1::ServerMessage call(const Actor& a, const v1::ClientMessage& m) {
-    Output out;
+  // One call into the engine; returns the id an ack carried (a left message's), if any.
+  std::string call(const Actor& a, const v1::ClientMessage& m) {
     ++calls_;
-    engine_.handle(now_, a, m, out);
-    v1::ServerMessage reply = out.reply.value_or(v1::ServerMessage{});
-    absorb(out);
-    return reply;
+    engine_.handle(now_, a, m, out_);
+    std::string acked = out_.reply && out_.reply->has_ack() ? out_.reply->ack().id() : std::string();
+    absorb(out_);
+    return acked;
   }
 
   void join(const Actor& a) {
-    Output out;
     ++calls_;
-    engine_.person_joined(now_, a, out);
-    absorb(out);
+    engine_.person_joined(now_, a, out_);
+    absorb(out_);
   }
 
   void leave(const Actor& a) {
-    Output out;
     ++calls_;
-    engine_.person_left(now_, a, out, Departure::goodbye);
-    absorb(out);
+    engine_.person_left(now_, a, out_, Departure::goodbye);
+    absorb(out_);
   }
 
   static Actor customer(const Chat& c) {
@@ -187,10 +203,9 @@ class Player {
       case Act::arrival: return arrive(ev.index);
       case Act::planned: return act(ev.index, ev.planned);
       case Act::order: {
-        Output out;
         ++calls_;
-        engine_.order(now_, trace_.records[ev.index].order().order(), out);
-        absorb(out);
+        engine_.order(now_, trace_.records[ev.index].order().order(), out_);
+        absorb(out_);
         return;
       }
       case Act::left_reply: return left_reply(trace_.records[ev.index].left_reply());
@@ -216,19 +231,19 @@ class Player {
     const auto& r = trace_.records[record].arrival();
     if (shop_ids_.count(r.shop_id()) == 0) return;
     ++result_.arrivals;
-    const std::string key = member_key(r.shop_id(), r.member_id());
-    if (auto it = active_.find(key); it != active_.end()) {
+    auto& active = active_[r.shop_id()];
+    if (auto it = active.find(r.member_id()); it != active.end()) {
       // Still around from an earlier chat: that one ends now.
       chats_[it->second].customer.gone();
       const Actor old = customer(chats_[it->second]);
-      active_.erase(it);
+      active.erase(it);
       leave(old);
     }
     const auto idx = static_cast<std::uint32_t>(chats_.size());
     const std::string shop = r.shop_id();
     chats_.push_back(Chat{TraceCustomer(&r, [this, shop](const std::string& id) { return agent_known(shop, id); }), record, r.at_ms(),
                           false});
-    active_[key] = idx;
+    active[r.member_id()] = idx;
     join(customer(chats_[idx]));
     for (const auto& m : chats_[idx].customer.opening()) call(customer(chats_[idx]), m);
     if (auto p = chats_[idx].customer.patience(); p && !chats_[idx].customer.assigned() && !chats_[idx].customer.is_gone())
@@ -253,9 +268,9 @@ class Player {
       near(c, p.leg, NearMiss::Kind::reply, now_ - c.clock_start - threshold_of(c));
     }
     if (m.body_case() != v1::ClientMessage::BODY_NOT_SET) {
-      const auto reply = call(out->from == Outgoing::From::agent ? agent(c) : customer(c), m);
-      if (m.has_leave_message() && reply.has_ack())
-        left_ids_[member_key(c.customer.arrival().shop_id(), c.customer.arrival().member_id())] = reply.ack().id();
+      const std::string acked = call(out->from == Outgoing::From::agent ? agent(c) : customer(c), m);
+      if (m.has_leave_message() && !acked.empty())
+        left_ids_[member_key(c.customer.arrival().shop_id(), c.customer.arrival().member_id())] = acked;
     }
     if (out->leaves_after || m.has_leave_message()) depart(idx);
   }
@@ -279,8 +294,8 @@ class Player {
     Chat& c = chats_[idx];
     if (c.customer.is_gone()) return;
     c.customer.gone();
-    const std::string key = member_key(c.customer.arrival().shop_id(), c.customer.arrival().member_id());
-    if (auto it = active_.find(key); it != active_.end() && it->second == idx) active_.erase(it);
+    auto& active = active_[c.customer.arrival().shop_id()];
+    if (auto it = active.find(c.customer.arrival().member_id()); it != active.end() && it->second == idx) active.erase(it);
     leave(customer(c));
   }
 
@@ -304,8 +319,10 @@ class Player {
   void absorb(Output& out) {
     for (const auto& d : out.deliveries) {
       if (d.to.role != v1::ROLE_CUSTOMER) continue;
-      auto it = active_.find(member_key(d.shop, d.to.id));
-      if (it == active_.end()) continue;
+      const auto shop = active_.find(d.shop);
+      if (shop == active_.end()) continue;
+      auto it = shop->second.find(d.to.id);
+      if (it == shop->second.end()) continue;
       const std::uint32_t idx = it->second;
       Chat& c = chats_[idx];
       if (d.message->has_assigned()) assigned_near(c);
@@ -315,14 +332,17 @@ class Player {
   }
 
   Engine engine_;
+  Output out_;  // reused by every call: its vectors keep their capacity
   const Trace& trace_;
   SimulationOptions options_;
   TimeMs now_ = 0;
   std::set<std::string> shop_ids_;
-  std::priority_queue<Ev, std::vector<Ev>, std::greater<Ev>> queue_;
+  std::vector<Ev> records_;  // in time order
+  std::size_t next_record_ = 0;
+  std::priority_queue<Ev, std::vector<Ev>, std::greater<Ev>> queue_;  // planned actions
   std::uint64_t next_seq_ = 0;
   std::vector<Chat> chats_;
-  std::unordered_map<std::string, std::uint32_t> active_;  // member key -> chat
+  std::unordered_map<std::string, std::unordered_map<std::string, std::uint32_t>> active_;  // shop -> member -> chat
   std::unordered_map<std::string, std::string> left_ids_;  // member key -> left message id
   std::unordered_map<std::string, std::pair<std::uint32_t, TimeMs>> last_cancel_;  // queue -> chat, when
   std::set<std::string> joined_agents_;
