@@ -12,6 +12,11 @@ namespace sb::core {
 namespace v1 = switchboard::v1;
 
 bool Attribution::first_delivery(const std::string& order_id, TimeMs now) {
+  // Ids past the window are forgotten first, so "remembered for the window" holds to the millisecond.
+  while (!order_ids_by_age_.empty() && order_ids_by_age_.front().first + t_.attribution_window_ms <= now) {
+    order_ids_.erase(order_ids_by_age_.front().second);
+    order_ids_by_age_.pop_front();
+  }
   if (!order_ids_.insert(order_id).second) return false;
   order_ids_by_age_.emplace_back(now, order_id);
   return true;

@@ -133,7 +133,9 @@ bool ShopEngine::check_invariants(std::string& why) const {
 }
 
 bool ShopEngine::figures_hold(std::string& why) const {
-  for (const auto& [day, t] : book_.days()) {
+  for (const auto& entry : book_.days()) {
+    const auto& day = entry.first;  // a named variable: lambdas may not capture structured bindings before C++20 P1091 in clang 14
+    const auto& t = entry.second;
     std::string what;
     const auto fail = [&](const std::string& where) {
       why = config_.id + ": " + format_date(day) + " " + where + ": " + what;

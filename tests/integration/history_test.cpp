@@ -131,6 +131,42 @@ TEST_CASE("the SQL views, the figures API and /metrics agree on a scripted day",
                                  std::to_string(api.first_response_breaches());
     CHECK(row == expected);
   }
+  // Every hour of the hourly view equals the API's hour: every numerator, denominator and the
+  // online seconds; every agent of the agent view its API row (judged, valid, rated, online).
+  const auto day818 = shop_figures(server, "2026-08-18");
+  for (const auto& hour : day818.hours()) {
+    const auto& f = hour.figures();
+    INFO("hour " << hour.hour());
+    const std::string sql = pg.query(
+        "SELECT coalesce((SELECT concat_ws(',', requests, sessions, sessions_judged, sessions_responded_45s, messages_left, "
+        "messages_replied, sessions_valid, sessions_rated, sessions_satisfied, members_inquiring, members_converted, "
+        "online_duration_s) FROM shop_hour_figures WHERE shop_id = 'day' AND day = '2026-08-18' AND hour = " +
+        std::to_string(hour.hour()) + "), '0,0,0,0,0,0,0,0,0,0,0,0')");
+    const std::string want = std::to_string(f.connection_rate().denominator()) + "," + std::to_string(f.connection_rate().numerator()) +
+                             "," + std::to_string(f.response_45s_rate().denominator()) + "," +
+                             std::to_string(f.response_45s_rate().numerator()) + "," +
+                             std::to_string(f.message_reply_rate().denominator()) + "," +
+                             std::to_string(f.message_reply_rate().numerator()) + "," + std::to_string(f.rating_rate().denominator()) +
+                             "," + std::to_string(f.rating_rate().numerator()) + "," + std::to_string(f.satisfaction().numerator()) +
+                             "," + std::to_string(f.inquiry_conversion_rate().denominator()) + "," +
+                             std::to_string(f.inquiry_conversion_rate().numerator()) + "," + std::to_string(f.online_duration_s());
+    CHECK(sql == want);
+  }
+  CHECK(pg.query("SELECT sum(online_duration_s) FROM shop_hour_figures WHERE shop_id = 'day' AND day = '2026-08-18'") ==
+        std::to_string(day818.figures().online_duration_s()));
+  for (const auto& a : day818.agents()) {
+    INFO("agent " << a.agent_id());
+    const std::string sql = pg.query(
+        "SELECT coalesce((SELECT concat_ws(',', sessions_judged, sessions_valid, sessions_rated, online_duration_s) "
+        "FROM agent_day_figures WHERE shop_id = 'day' AND day = '2026-08-18' AND agent_id = '" + a.agent_id() + "'), 'none')");
+    CHECK(sql == std::to_string(a.figures().response_45s_rate().denominator()) + "," +
+                     std::to_string(a.figures().rating_rate().denominator()) + "," +
+                     std::to_string(a.figures().rating_rate().numerator()) + "," + std::to_string(a.figures().online_duration_s()));
+  }
+  // A 0/0 rate is 0 in SQL as in the API, never NULL.
+  CHECK(pg.query("SELECT switchboard_rate(0, 0)") == "0");
+  CHECK(pg.query("SELECT count(*) FROM shop_hour_figures WHERE connection_rate IS NULL OR inquiry_conversion_rate IS NULL "
+                 "OR rating_rate IS NULL OR satisfaction IS NULL OR message_reply_rate IS NULL") == "0");
   // One query answers "what was shop day's 45-second rate on 8-18".
   CHECK(pg.query("SELECT round(response_45s_rate, 4) FROM shop_day_figures WHERE shop_id = 'day' AND day = '2026-08-18'") ==
         "0.6667");

@@ -290,3 +290,126 @@ TEST_CASE("every remembered set has a bound: order ids, first receivers, inquiri
   CHECK(h.figures(first_day).figures().connection_rate().denominator() == 0);
   CHECK(h.shop().remembered().figure_days <= 63);
 }
+
+// Every window is end exclusive: [start, start + length). These pin each edge to the millisecond.
+TEST_CASE("window edges: a reply at 44.999 s is within, at 45.000 s late", "[figures][edges]") {
+  Harness h;
+  h.agent_online("a1");
+  h.arrive("m1");
+  h.advance(44'999);
+  h.agent_say("a1", h.session_of("m1"));
+  h.close(h.agent("a1"), h.session_of("m1"));
+  h.arrive("m2");
+  h.advance(45'000);
+  h.agent_say("a1", h.session_of("m2"));
+  h.close(h.agent("a1"), h.session_of("m2"));
+  const auto f = h.figures_today().figures();
+  CHECK(f.response_45s_rate().numerator() == 1);
+  CHECK(f.response_45s_rate().denominator() == 2);
+  CHECK(f.first_response_breaches() == 1);  // m2's, at exactly 45.000 s
+}
+
+TEST_CASE("window edges: a rating at close + 29:59.999 counts, at close + 30:00 is refused", "[figures][edges]") {
+  Harness h;
+  h.agent_online("a1");
+  h.arrive("m1");
+  const std::string s1 = h.session_of("m1");
+  h.agent_say("a1", s1);
+  h.close(h.agent("a1"), s1);
+  h.arrive("m2");
+  const std::string s2 = h.session_of("m2");
+  h.agent_say("a1", s2);
+  h.close(h.agent("a1"), s2);
+  h.advance(30 * ms_per_minute - 1);
+  CHECK(h.rate("m1", s1, 5).has_ack());
+  h.advance(1);
+  CHECK(h.rate("m2", s2, 5).error().code() == v1::ERROR_CODE_NOT_FOUND);
+  const auto f = h.figures_today().figures();
+  CHECK(f.rating_rate().numerator() == 1);
+  CHECK(f.rating_rate().denominator() == 2);
+  CHECK(f.satisfaction().numerator() == 1);
+}
+
+TEST_CASE("window edges: an order at start + 23:59:59.999 converts, at start + 24:00 does not", "[figures][edges]") {
+  Harness h;
+  h.agent_online("a1");
+  h.arrive("m1");
+  h.agent_say("a1", h.session_of("m1"));  // valid; its start is the assignment, at arrival
+  h.close(h.agent("a1"), h.session_of("m1"));
+  h.arrive("m2");
+  h.agent_say("a1", h.session_of("m2"));
+  h.close(h.agent("a1"), h.session_of("m2"));
+  const TimeMs start = h.now;
+  Output out;
+  h.advance_to(start + 24 * ms_per_hour - 1);
+  CHECK(h.engine.order(h.now, order("o1", "m1"), out).attributed);
+  h.advance(1);
+  CHECK_FALSE(h.engine.order(h.now, order("o2", "m2"), out).attributed);
+  const auto f = h.figures(start).figures();  // the sessions' day, not today
+  CHECK(f.inquiry_conversion_rate().numerator() == 1);
+  CHECK(f.inquiry_conversion_rate().denominator() == 2);
+}
+
+TEST_CASE("online duration per hour and per agent: each hour its own seconds, each agent its own", "[figures][online]") {
+  Harness h(demo_shop_config(), *parse_rfc3339("2026-08-18T10:30:00+08:00"));
+  h.agent_online("a1");                       // 10:30
+  h.advance(45 * ms_per_minute);              // 11:15
+  h.agent_online("a2");
+  h.advance(15 * ms_per_minute);              // 11:30
+  h.status("a1", v1::AGENT_STATUS_OFFLINE);
+  h.advance(10 * ms_per_minute);              // 11:40
+  h.status("a2", v1::AGENT_STATUS_PAUSED);    // nobody online from here
+  h.advance(40 * ms_per_minute);              // 12:20
+  h.agent_online("a2");
+  h.advance(5 * ms_per_minute);               // 12:25: still online (the running piece counts)
+  const auto fig = h.figures_today();
+  CHECK(fig.figures().online_duration_s() == (30 + 40 + 5) * 60);
+  CHECK(fig.hours(10).figures().online_duration_s() == 30 * 60);
+  CHECK(fig.hours(11).figures().online_duration_s() == 40 * 60);
+  CHECK(fig.hours(12).figures().online_duration_s() == 5 * 60);
+  std::uint32_t hours_sum = 0;
+  for (const auto& hour : fig.hours()) hours_sum += hour.figures().online_duration_s();
+  CHECK(hours_sum == fig.figures().online_duration_s());
+  std::map<std::string, std::uint32_t> by_agent;
+  for (const auto& a : fig.agents()) by_agent[a.agent_id()] = a.figures().online_duration_s();
+  CHECK(by_agent["a1"] == 60 * 60);       // 10:30-11:30
+  CHECK(by_agent["a2"] == (25 + 5) * 60);  // 11:15-11:40 and 12:20-12:25
+}
+
+TEST_CASE("window edges: an order id repeated at 23:59:59.999 is a duplicate, at 24:00 new", "[figures][edges]") {
+  Harness h;
+  Output out;
+  REQUIRE(h.engine.order(h.now, order("o1", "m1"), out).ok);
+  const TimeMs first = h.now;
+  h.advance_to(first + 24 * ms_per_hour - 1);
+  CHECK(h.engine.order(h.now, order("o1", "m1"), out).duplicate);
+  h.advance(1);
+  CHECK_FALSE(h.engine.order(h.now, order("o1", "m1"), out).duplicate);
+}
+
+TEST_CASE("window edges: a first receiver holds at exactly 72 h after it served, not 1 ms later", "[figures][edges]") {
+  for (const TimeMs extra : {TimeMs{0}, TimeMs{1}}) {
+    INFO("72 h + " << extra << " ms");
+    auto cfg = demo_shop_config();
+    cfg.agents[0].window = 1;
+    cfg.agents[1].window = 1;
+    Harness h(cfg);
+    h.agent_online("a1");
+    h.arrive("m1");  // a1 serves m1 now
+    const TimeMs served = h.now;
+    REQUIRE(h.shop().view(h.now).sessions(0).agent_id() == "a1");
+    h.close(h.customer("m1"), h.session_of("m1"));
+    h.advance_to(served + 72 * ms_per_hour + extra - 1);
+    h.arrive("x1");  // a1 busy
+    h.agent_online("a2");
+    h.advance(1);
+    h.enter("m1");
+    h.say("m1");
+    if (extra == 0) {
+      REQUIRE(h.shop().queued() == 1);
+      CHECK(h.shop().view(h.now).queues(0).waiting(0).reason() == v1::WAIT_REASON_HELD_FOR_FIRST_RECEIVER);
+    } else {
+      CHECK(h.shop().queued() == 0);  // not held: a2 took it
+    }
+  }
+}
