@@ -16,7 +16,9 @@
 #include "core/time.hpp"
 #include "net/server.hpp"
 #include "net/shard.hpp"
+#include "recovery.hpp"
 #include "store/history_store.hpp"
+#include "store/journal.hpp"
 
 namespace sb::app {
 
@@ -130,10 +132,14 @@ std::optional<AppConfig> serve_config(const ServeArgs& a) {
     if (!a.listen.empty()) parse_listen(a.listen, "--listen", cfg.server.host, cfg.server.port);
     for (const auto& warning : check_runtime(cfg)) spdlog::warn("{}", warning);
     if (a.threads > 0) cfg.server.threads = static_cast<std::size_t>(a.threads);
-    cfg.server.id_prefix = make_id_prefix();
+    // With a journal, the prefix lives as long as it does: a replay makes the same ids again.
+    cfg.server.id_prefix = cfg.store ? store::persisted_id_prefix(cfg.store->journal_dir, make_id_prefix()) : make_id_prefix();
     return cfg;
   } catch (const ConfigError& e) {
     std::cerr << "switchboard: refusing to start: " << e.what() << "\n";
+    return std::nullopt;
+  } catch (const std::runtime_error& e) {
+    std::cerr << "switchboard: refusing to start: " << a.config << ": store: " << e.what() << "\n";
     return std::nullopt;
   }
 }
@@ -169,6 +175,10 @@ int serve(const ServeArgs& a) {
     int status = 0;
     history = open_history(a, *cfg, server, status);
     if (!history) return status;
+    if (std::string why; !recover(server, cfg->store->journal_dir, why)) {
+      std::cerr << "switchboard: refusing to start: " << why << "\n";
+      return 2;
+    }
     for (std::size_t i = 0; i < server.shard_count(); ++i) server.shard(i).set_history(history.get());
     wire_store(server, *history, cfg->store->journal_bytes_max);
     history->start();

@@ -142,9 +142,12 @@ void orders(std::shared_ptr<Call> call, const std::string& path_shop) {
   Shard& shard = call->server.shard(route->shard);
   boost::asio::post(shard.context(), [call, &shard, order = std::move(order)] {
     core::Output out;
-    const core::OrderResult r = shard.timed(Shard::Call::order, [&] { return shard.engine().order(shard.now(), order, out); });
+    const core::TimeMs t = shard.now();
+    const core::OrderResult r = shard.timed(Shard::Call::order, [&] { return shard.engine().order(t, order, out); });
+    auto entry = shard.entry(t);
+    *entry.mutable_order() = order;
     if (!r.ok) {
-      shard.finish(out, nullptr, {});
+      shard.finish(std::move(entry), out, nullptr, {});
       return call->fail(http::status::bad_request, r.error);
     }
     v1::OrderAccepted accepted;
@@ -152,7 +155,7 @@ void orders(std::shared_ptr<Call> call, const std::string& path_shop) {
     accepted.set_duplicate(r.duplicate);
     accepted.set_attributed(r.attributed);
     // Acknowledged only once the order is in the journal.
-    shard.finish(out, nullptr, {}, [call, body = to_json(accepted)] { call->reply(http::status::ok, body); });
+    shard.finish(std::move(entry), out, nullptr, {}, [call, body = to_json(accepted)] { call->reply(http::status::ok, body); });
   });
 }
 
@@ -194,13 +197,15 @@ void advance_clock(std::shared_ptr<Call> call) {
   for (std::size_t i = 0; i < server.shard_count(); ++i) {
     Shard& shard = server.shard(i);
     boost::asio::post(shard.context(), [call, gather, &shard, target] {
-      gather->fired += shard.advance_to(target);
-      if (--gather->remaining > 0) return;
-      call->server.clock().set(target);
-      v1::ClockNow reply;
-      core::set_time(reply.mutable_now(), target);
-      reply.set_timers_fired(static_cast<std::uint32_t>(gather->fired.load()));
-      call->reply(http::status::ok, to_json(reply));
+      shard.advance_to(target, [call, gather, target](std::size_t fired) {
+        gather->fired += fired;
+        if (--gather->remaining > 0) return;
+        call->server.clock().set(target);
+        v1::ClockNow reply;
+        core::set_time(reply.mutable_now(), target);
+        reply.set_timers_fired(static_cast<std::uint32_t>(gather->fired.load()));
+        call->reply(http::status::ok, to_json(reply));
+      });
     });
   }
 }

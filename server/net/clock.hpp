@@ -34,6 +34,14 @@ class Clock {
   }
   // Manual clock only; time never goes backwards.
   void set(core::TimeMs t) { manual_now_.store(t, std::memory_order_release); }
+  // After a crash, before any thread reads the clock: a manual or scaled clock continues from
+  // the last journaled time `t` (not from its configured start); the system clock is the
+  // system's (the shards never let the core's time go back).
+  void resume_at(core::TimeMs t) {
+    if (!manual_ && speed_ == 1.0) return;
+    manual_now_.store(t);
+    origin_ = std::chrono::steady_clock::now();
+  }
 
   Clock(const Clock& o) : manual_(o.manual_), speed_(o.speed_), origin_(o.origin_), manual_now_(o.manual_now_.load()) {}
   Clock& operator=(const Clock& o) {

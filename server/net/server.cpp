@@ -44,6 +44,56 @@ Server::~Server() {
   admin_listener_.reset();
 }
 
+namespace {
+
+const std::string& shop_of_call(const switchboard::v1::JournalEntry& e) {
+  static const std::string none;
+  switch (e.call_case()) {
+    case switchboard::v1::JournalEntry::kShopAdded: return e.shop_added().shop_id();
+    case switchboard::v1::JournalEntry::kJoined: return e.joined().actor().shop_id();
+    case switchboard::v1::JournalEntry::kLeft: return e.left().actor().shop_id();
+    case switchboard::v1::JournalEntry::kHandled: return e.handled().actor().shop_id();
+    case switchboard::v1::JournalEntry::kOrder: return e.order().shop_id();
+    default: return none;
+  }
+}
+
+}  // namespace
+
+bool Server::replay(const switchboard::v1::JournalEntry& entry, std::string& why) {
+  if (entry.shard() >= shards_.size()) {
+    why = "the journal was written by a node with more shards (a call of shard " + std::to_string(entry.shard()) +
+          "; this one has " + std::to_string(shards_.size()) + "): start with the same server.threads (or --threads) as then";
+    return false;
+  }
+  const std::string& shop = shop_of_call(entry);
+  if (!shop.empty()) {
+    const ShopRoute* r = route(shop);
+    if (r == nullptr) {
+      why = "the journal holds live state of shop \"" + shop + "\", which this config lacks: put it back in the config";
+      return false;
+    }
+    if (r->shard != entry.shard()) {
+      why = "shop \"" + shop + "\" was on shard " + std::to_string(entry.shard()) + " when journaled and is on shard " +
+            std::to_string(r->shard) + " now: start with the same server.threads (or --threads) as then";
+      return false;
+    }
+  }
+  if (!shards_[entry.shard()]->replay(entry)) ++replay_divergences_;
+  return true;
+}
+
+void Server::recovered(core::TimeMs last) {
+  clock_.resume_at(last);
+  for (auto& s : shards_) s->recovered_until(last);
+}
+
+std::size_t Server::replayed_calls() const {
+  std::size_t n = 0;
+  for (const auto& s : shards_) n += s->replayed_calls();
+  return n;
+}
+
 const ShopRoute* Server::route(const std::string& shop) const {
   auto it = routes_.find(shop);
   return it == routes_.end() ? nullptr : &it->second;

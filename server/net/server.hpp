@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "clock.hpp"
+#include "switchboard/v1/history.pb.h"
 #include "core/shop_config.hpp"
 #include "metrics.hpp"
 #include "shop_route.hpp"
@@ -61,6 +62,16 @@ class Server {
   Server(ServerOptions options, std::vector<core::ShopConfig> shops, Clock clock);
   ~Server();
 
+  // Crash recovery, before start(): hands one journaled call to the shard that made it; false
+  // with `why` when this configuration cannot replay it (another shard layout, a shop gone).
+  bool replay(const switchboard::v1::JournalEntry& entry, std::string& why);
+  // After the last replayed call at `last`: the clock resumes there and each shard counts the
+  // connections the crash cut as dropped then.
+  void recovered(core::TimeMs last);
+  std::size_t replayed_calls() const;
+  // Replayed calls whose events differ from the journaled ones (a changed config or build).
+  std::size_t replay_divergences() const { return replay_divergences_; }
+
   // Binds and starts the shards; returns the bound port (useful with port 0).
   unsigned short start();
   unsigned short admin_port() const { return admin_port_; }  // bound admin port, 0 without one
@@ -101,6 +112,7 @@ class Server {
   unsigned short admin_port_ = 0;
   std::size_t next_context_ = 0;
   bool draining_ = false;
+  std::size_t replay_divergences_ = 0;
   mutable std::mutex sessions_mutex_;  // connect and disconnect only, never per message
   std::unordered_map<WebsocketSession*, std::weak_ptr<WebsocketSession>> sessions_;
   std::unordered_map<std::string, std::size_t> per_address_;

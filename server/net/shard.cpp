@@ -34,13 +34,8 @@ Shard::Shard(std::size_t index, Clock& clock, Metrics& metrics, core::EngineOpti
 void Shard::add_shop(core::ShopConfig config) { pending_shops_.push_back(std::move(config)); }
 
 void Shard::start() {
-  core::Output out;
-  for (auto& c : pending_shops_) {
-    sink_.declare_shop(c);
-    engine_.add_shop(std::move(c), now(), out);
-  }
-  pending_shops_.clear();
-  finish(out, nullptr, {});
+  start_shops();
+  drop_recovered();
   arm();
   thread_ = std::thread([this] {
     try {
@@ -50,6 +45,20 @@ void Shard::start() {
       std::abort();
     }
   });
+}
+
+// Shops new to the journal (all of them on a first start) begin now.
+void Shard::start_shops() {
+  for (auto& c : pending_shops_) {
+    sink_.declare_shop(c);
+    const core::TimeMs t = now();
+    auto call = entry(t);
+    call.mutable_shop_added()->set_shop_id(c.id);
+    core::Output out;
+    engine_.add_shop(std::move(c), t, out);
+    finish(std::move(call), out, nullptr, {});
+  }
+  pending_shops_.clear();
 }
 
 void Shard::stop() {
@@ -76,7 +85,11 @@ std::string Shard::key(const std::string& shop, v1::Role role, const std::string
 void Shard::join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, v1::ClientMessage hello) {
   boost::asio::post(ioc_, [this, conn = std::move(conn), actor = std::move(actor), hello = std::move(hello)]() mutable {
     core::Output out;
-    timed(Call::hello, [&] { engine_.person_joined(now(), actor, out, &hello.hello()); });
+    const core::TimeMs t = now();
+    auto call = entry(t);
+    *call.mutable_joined()->mutable_actor() = journal_actor(actor);
+    *call.mutable_joined()->mutable_hello() = hello.hello();
+    timed(Call::hello, [&] { engine_.person_joined(t, actor, out, &hello.hello()); });
     const bool welcomed = out.reply && out.reply->has_welcome();
     if (welcomed) {
       auto* w = out.reply->mutable_welcome();
@@ -88,7 +101,7 @@ void Shard::join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, v1::
       members_[conn.get()] = actor;
     }
     // After the reply, in order: the connection starts (or stops) sending its frames here.
-    finish(out, conn, hello.request_id(), [conn, welcomed] { conn->hello_answered(welcomed); });
+    finish(std::move(call), out, conn, hello.request_id(), [conn, welcomed] { conn->hello_answered(welcomed); });
     arm();
   });
 }
@@ -118,38 +131,59 @@ void Shard::leave(std::shared_ptr<WebsocketSession> conn, core::Departure how) {
     drop(directory_, key(actor.shop, actor.role, actor.person));
     if (actor.role == v1::ROLE_SUPERVISOR) drop(supervisors_, actor.shop);
     core::Output out;
-    timed(Call::leave, [&] { engine_.person_left(now(), actor, out, how); });
-    finish(out, nullptr, {});
+    const core::TimeMs t = now();
+    auto call = entry(t);
+    *call.mutable_left()->mutable_actor() = journal_actor(actor);
+    call.mutable_left()->set_dropped(how == core::Departure::dropped);
+    timed(Call::leave, [&] { engine_.person_left(t, actor, out, how); });
+    finish(std::move(call), out, nullptr, {});
     arm();
   });
 }
 
 void Shard::handle(std::shared_ptr<WebsocketSession> conn, v1::ClientMessage msg) {
-  boost::asio::post(ioc_, [this, conn = std::move(conn), msg = std::move(msg)] {
+  boost::asio::post(ioc_, [this, conn = std::move(conn), msg = std::move(msg)]() mutable {
     auto member = members_.find(conn.get());
     if (member == members_.end()) {  // it left while this message was on its way
       conn->send_error(v1::ERROR_CODE_NOT_AUTHENTICATED, "this connection's hello was not accepted", msg.request_id());
       return;
     }
     core::Output out;
-    timed(Call::message, [&] { engine_.handle(now(), member->second, msg, out); });
-    finish(out, conn, msg.request_id());
+    const core::TimeMs t = now();
+    timed(Call::message, [&] { engine_.handle(t, member->second, msg, out); });
+    auto call = entry(t);
+    auto* handled = call.mutable_handled();
+    *handled->mutable_actor() = journal_actor(member->second);
+    const std::string request_id = msg.request_id();
+    handled->mutable_message()->Swap(&msg);  // the core is done with it
+    finish(std::move(call), out, conn, request_id);
     arm();
   });
 }
 
-std::size_t Shard::advance_to(core::TimeMs target) {
+void Shard::advance_to(core::TimeMs target, std::function<void(std::size_t)> then) {
   floor_ = std::max(floor_, target);
   core::Output out;
   const std::size_t fired = timed(Call::timer, [&] { return engine_.advance(floor_, out); });
-  finish(out, nullptr, {});
-  return fired;
+  auto call = entry(floor_);
+  call.mutable_advanced()->set_until_ms(floor_);
+  finish(std::move(call), out, nullptr, {}, [then = std::move(then), fired] { then(fired); });
 }
 
-void Shard::finish(core::Output& out, std::shared_ptr<WebsocketSession> replier, const std::string& request_id,
-                   std::function<void()> then) {
-  if (history_ != nullptr && !out.events.empty()) {
-    history_->submit(index_, ++submitted_seq_, std::move(out.events));
+v1::JournalEntry Shard::entry(core::TimeMs now) const {
+  v1::JournalEntry e;
+  e.set_now_ms(now);
+  e.set_shard(static_cast<std::uint32_t>(index_));
+  return e;
+}
+
+void Shard::finish(v1::JournalEntry&& call, core::Output& out, std::shared_ptr<WebsocketSession> replier,
+                   const std::string& request_id, std::function<void()> then) {
+  if (history_ != nullptr) {
+    // Every call is journaled, events or not: the replay after a crash needs all of them.
+    call.mutable_events()->Reserve(static_cast<int>(out.events.size()));
+    for (auto& e : out.events) *call.add_events() = std::move(e);
+    history_->submit(index_, ++submitted_seq_, std::move(call));
     out.events.clear();
   }
   if (held_.empty() && durable_seq_ >= submitted_seq_) {
@@ -214,8 +248,11 @@ void Shard::arm() {
     if (ec == boost::asio::error::operation_aborted) return;
     armed_ = false;
     core::Output out;
-    timed(Call::timer, [&] { engine_.advance(now(), out); });
-    finish(out, nullptr, {});
+    const core::TimeMs t = now();
+    timed(Call::timer, [&] { engine_.advance(t, out); });
+    auto call = entry(t);
+    call.mutable_advanced()->set_until_ms(t);
+    finish(std::move(call), out, nullptr, {});
     arm();
   });
 }

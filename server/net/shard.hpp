@@ -13,6 +13,7 @@
 #include <functional>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -28,6 +29,10 @@ namespace sb::net {
 
 class WebsocketSession;
 
+// Who made a call, as the journal keeps it (shard_recovery.cpp).
+switchboard::v1::JournalActor journal_actor(const core::Actor& actor);
+core::Actor core_actor(const switchboard::v1::JournalActor& actor);
+
 class Shard {
  public:
   // `keys` sign the resume tokens handed out in every Welcome, valid `resume_ttl_s`.
@@ -37,6 +42,15 @@ class Shard {
   Shard& operator=(const Shard&) = delete;
 
   void add_shop(core::ShopConfig config);  // before start()
+  // Before start(), recovery: one journaled call of this shard, replayed through the core in
+  // journal order (replies, deliveries and events dropped: they were sent and journaled). A
+  // shop is added when its ShopAdded comes, at its journaled time. Returns false when the call's
+  // events differ from those journaled (a changed shop config or build): the state may differ.
+  bool replay(const switchboard::v1::JournalEntry& entry);
+  // Before start(), after the replay: connections the journal shows open died with the process;
+  // start() counts each as dropped at `t` (the last journaled time), its reconnect grace from there.
+  void recovered_until(core::TimeMs t) { recovered_at_ = t; }
+  std::size_t replayed_calls() const { return replayed_; }
   // Before start(): where history events go. Without one, outputs are released at once.
   void set_history(core::HistorySink* history) { history_ = history; }
   // Thread-safe: the store made this shard's events durable up to `seq`.
@@ -68,11 +82,16 @@ class Shard {
   // Shard thread only.
   core::Engine& engine() { return engine_; }
   core::TimeMs now();
-  std::size_t advance_to(core::TimeMs target);  // manual clock: fire every timer due by target
+  // Manual clock: fires every timer due by target; `then(fired)` once the advance is durable
+  // (a clock acknowledged as advanced is where a restart resumes).
+  void advance_to(core::TimeMs target, std::function<void(std::size_t)> then);
   // Hands a call's events to the history and releases its reply and deliveries (then `then`)
   // once they are durable, in call order.
-  void finish(core::Output& out, std::shared_ptr<WebsocketSession> replier, const std::string& request_id,
-              std::function<void()> then = {});
+  // `call` is the journal entry of the call (its time and inputs), journaled with the events.
+  void finish(switchboard::v1::JournalEntry&& call, core::Output& out, std::shared_ptr<WebsocketSession> replier,
+              const std::string& request_id, std::function<void()> then = {});
+  // A journal entry for a call into the core at `now` from this shard.
+  switchboard::v1::JournalEntry entry(core::TimeMs now) const;
 
  private:
   struct Held {
@@ -87,6 +106,8 @@ class Shard {
   static std::string key(const std::string& shop, switchboard::v1::Role role, const std::string& person);
   std::string resume_token(const core::Actor& actor) const;
   void arm();
+  void start_shops();
+  void drop_recovered();
 
   std::size_t index_;
   Clock& clock_;
@@ -111,6 +132,10 @@ class Shard {
   std::unordered_map<const WebsocketSession*, core::Actor> members_;  // welcomed connections
   std::unordered_map<std::string, std::vector<std::shared_ptr<WebsocketSession>>> directory_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<WebsocketSession>>> supervisors_;  // by shop
+  // Recovery: who the journal shows connected (one entry per connection), and when it ends.
+  std::vector<core::Actor> recovered_;
+  std::optional<core::TimeMs> recovered_at_;
+  std::size_t replayed_ = 0;
 };
 
 }  // namespace sb::net

@@ -1,6 +1,8 @@
 #include "fuzz_day.hpp"
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <vector>
@@ -21,22 +23,25 @@ constexpr const char* shop_id = "f";
 
 class Fuzzer {
  public:
-  explicit Fuzzer(const FuzzOptions& o) : o_(o), rng_(o.seed), engine_(engine_options(o), nullptr) {
+  explicit Fuzzer(const FuzzOptions& o)
+      : o_(o), rng_(o.seed), engine_(std::make_unique<core::Engine>(engine_options(o), nullptr)) {
     now_ = *core::parse_rfc3339("2026-08-18T06:50:00+08:00");
-    Output out;
     config_ = make_config();
-    engine_.add_shop(config_, now_, out);
-    absorb(out);
+    play([c = config_, t = now_](core::Engine& e, Output& out) { e.add_shop(c, t, out); });
+    std::mt19937_64 pick(o.seed ^ 0x9e3779b97f4a7c15ULL);  // not the day's generator: the same day with or without
+    for (std::uint32_t i = 0; i < o.crashes && o.steps > 0; ++i) crash_steps_.insert(1 + static_cast<std::uint32_t>(pick() % o.steps));
   }
 
   FuzzResult run() {
     FuzzResult r;
     for (std::uint32_t step = 1; step <= o_.steps; ++step) {
       act();
-      if (!engine_.broken().empty()) return fail(r, step, engine_.broken());
+      if (!engine_->broken().empty()) return fail(r, step, engine_->broken());
+      if (crash_steps_.count(step) > 0) recover();
+      if (!engine_->broken().empty()) return fail(r, step, "after recovery: " + engine_->broken());
     }
     wind_down();
-    if (!engine_.broken().empty()) return fail(r, o_.steps + 1, engine_.broken());
+    if (!engine_->broken().empty()) return fail(r, o_.steps + 1, engine_->broken());
     if (auto why = end_of_day_identities(); !why.empty()) return fail(r, o_.steps + 1, why);
     r.calls = calls_;
     r.figures = figures();
@@ -46,6 +51,7 @@ class Fuzzer {
     r.resumes = resumes_;
     r.orders = orders_;
     r.breaches = breaches_;
+    r.recoveries = recoveries_;
     return r;
   }
 
@@ -103,6 +109,28 @@ class Fuzzer {
 
   // ---------------------------------------------------------------- talking to the engine
 
+  // Every call into the engine goes through here and is kept, as the server journals it.
+  // Returns whether the call was answered with a welcome.
+  bool play(std::function<void(core::Engine&, Output&)> call) {
+    Output out;
+    call(*engine_, out);
+    const bool welcomed = out.reply && out.reply->has_welcome();
+    absorb(out);
+    log_.push_back(std::move(call));
+    return welcomed;
+  }
+
+  // A crash and the server's recovery: a new engine, every kept call replayed through it in
+  // order with its outputs dropped (they were delivered before the crash).
+  void recover() {
+    engine_ = std::make_unique<core::Engine>(engine_options(o_), nullptr);
+    for (const auto& call : log_) {
+      Output out;
+      call(*engine_, out);
+    }
+    ++recoveries_;
+  }
+
   void absorb(Output& out) {
     for (const auto& d : out.deliveries) {
       const auto& m = *d.message;
@@ -125,19 +153,13 @@ class Fuzzer {
   }
 
   void handle(const Actor& a, const v1::ClientMessage& m) {
-    Output out;
     ++calls_;
-    engine_.handle(now_, a, m, out);
-    absorb(out);
+    play([a, m, t = now_](core::Engine& e, Output& out) { e.handle(t, a, m, out); });
   }
 
   void join(const Actor& a) {
-    Output out;
     ++calls_;
-    engine_.person_joined(now_, a, out);
-    const bool welcomed = out.reply && out.reply->has_welcome();
-    absorb(out);
-    if (welcomed) ++connections_[key(a)];
+    if (play([a, t = now_](core::Engine& e, Output& out) { e.person_joined(t, a, out); })) ++connections_[key(a)];
   }
 
   void leave(const Actor& a, Departure how) {
@@ -145,10 +167,8 @@ class Fuzzer {
     if (it == connections_.end() || it->second == 0) return;
     --it->second;
     if (how == Departure::dropped) ++drops_;
-    Output out;
     ++calls_;
-    engine_.person_left(now_, a, out, how);
-    absorb(out);
+    play([a, how, t = now_](core::Engine& e, Output& out) { e.person_left(t, a, out, how); });
   }
 
   static std::string key(const Actor& a) { return std::to_string(a.role) + ":" + a.person; }
@@ -196,10 +216,8 @@ class Fuzzer {
       to = now_ + 30'000 + static_cast<TimeMs>(below(20'000));
     }
     if (to <= now_) return;
-    Output out;
-    engine_.advance(to, out);
+    play([to](core::Engine& e, Output& out) { e.advance(to, out); });
     now_ = to;
-    absorb(out);
   }
 
   void customer_acts() {
@@ -283,11 +301,9 @@ class Fuzzer {
     o.set_member_id("m" + std::to_string(below(members_max)));
     o.set_amount(static_cast<double>(below(500)));
     o.set_category(chance(50) ? "phones" : "aircon");
-    Output out;
     ++calls_;
     ++orders_;
-    engine_.order(now_, o, out);
-    absorb(out);
+    play([o, t = now_](core::Engine& e, Output& out) { e.order(t, o, out); });
   }
 
   // ---------------------------------------------------------------- the end of the day
@@ -299,15 +315,13 @@ class Fuzzer {
     for (int i = 0; i < 4; ++i)
       while (connected(agent(i))) leave(agent(i), Departure::goodbye);
     while (connected(supervisor())) leave(supervisor(), Departure::goodbye);
-    Output out;
     now_ += 3 * core::ms_per_day;
-    engine_.advance(now_, out);
-    absorb(out);
+    play([t = now_](core::Engine& e, Output& out) { e.advance(t, out); });
   }
 
   // Once every session has closed: each was judged exactly once.
   std::string end_of_day_identities() const {
-    const core::ShopEngine* shop = engine_.shop(shop_id);
+    const core::ShopEngine* shop = engine_->shop(shop_id);
     if (shop->sessions_open() != 0 || shop->queued() != 0) return "sessions still open or queued after everyone left";
     for (const auto& [day, t] : shop->book().days())
       if (t.shop.judged != t.shop.sessions)
@@ -318,14 +332,17 @@ class Fuzzer {
 
   std::string figures() const {
     std::string out;
-    const core::ShopEngine* shop = engine_.shop(shop_id);
+    const core::ShopEngine* shop = engine_->shop(shop_id);
     for (const auto& [day, t] : shop->book().days()) out += shop->figures(day, now_).SerializeAsString();
     return out;
   }
 
   FuzzOptions o_;
   std::mt19937_64 rng_;
-  core::Engine engine_;
+  std::unique_ptr<core::Engine> engine_;
+  std::vector<std::function<void(core::Engine&, Output&)>> log_;  // every call, for the recoveries
+  std::set<std::uint32_t> crash_steps_;
+  std::uint64_t recoveries_ = 0;
   core::ShopConfig config_;
   TimeMs now_ = 0;
   std::map<std::string, int> connections_;

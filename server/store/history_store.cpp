@@ -29,17 +29,24 @@ void HistoryStore::start() {
   writer_thread_ = std::thread([this] { writer_loop(); });
 }
 
-void HistoryStore::submit(std::size_t shard, std::uint64_t seq, std::vector<v1::HistoryEvent>&& events) {
+void HistoryStore::submit(std::size_t shard, std::uint64_t seq, v1::JournalEntry&& entry) {
   {
     std::lock_guard lock(mutex_);
-    pending_.push_back(Batch{shard, seq, std::move(events)});
+    pending_.push_back(Batch{shard, seq, std::move(entry)});
   }
   cv_.notify_one();
 }
 
+void HistoryStore::submit(std::size_t shard, std::uint64_t seq, std::vector<v1::HistoryEvent>&& events) {
+  v1::JournalEntry entry;
+  entry.set_shard(static_cast<std::uint32_t>(shard));
+  for (auto& e : events) *entry.add_events() = std::move(e);
+  submit(shard, seq, std::move(entry));
+}
+
 void HistoryStore::journal_loop() {
   std::vector<Batch> work;
-  std::vector<v1::HistoryEvent> flat;
+  std::vector<v1::JournalEntry> flat;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -50,9 +57,11 @@ void HistoryStore::journal_loop() {
       work.swap(pending_);
     }
     flat.clear();
+    std::uint64_t events = 0;
     std::unordered_map<std::size_t, std::uint64_t> highest;
     for (auto& b : work) {
-      for (auto& e : b.events) flat.push_back(std::move(e));
+      events += static_cast<std::uint64_t>(b.entry.events_size());
+      flat.push_back(std::move(b.entry));
       highest[b.shard] = std::max(highest[b.shard], b.seq);
     }
     work.clear();
@@ -62,7 +71,7 @@ void HistoryStore::journal_loop() {
       spdlog::critical("journal: {}; stopping so that nothing unjournaled is acknowledged", error);
       std::abort();
     }
-    stats_.events_journaled += flat.size();
+    stats_.events_journaled += events;
     ++stats_.syncs;
     {
       std::lock_guard lock(durable_mutex_);
@@ -305,9 +314,8 @@ void HistoryStore::writer_loop() {
     }
     stats_.db_up = true;
     backoff_ = std::chrono::milliseconds(100);  // only a write that went through resets the backoff
-    // Segments wholly before the one preceding the cursor's go: one segment of margin covers a
-    // database that loses its last commits (synchronous_commit off) and moves its cursor back.
-    if (next.segment > applied->segment && next.segment >= 2) reader.remove_before(JournalPosition{next.segment - 1, 0});
+    // Segments stay although PostgreSQL has their events: the replay on start reads the calls
+    // from the journal's first segment (docs/architecture.md, "Crash recovery").
     applied = next;
     check_bound();
   }

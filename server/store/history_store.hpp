@@ -67,7 +67,9 @@ class HistoryStore : public core::HistorySink {
   ~HistoryStore() override;
 
   void start();
-  void submit(std::size_t shard, std::uint64_t seq, std::vector<switchboard::v1::HistoryEvent>&& events) override;
+  void submit(std::size_t shard, std::uint64_t seq, switchboard::v1::JournalEntry&& entry) override;
+  // Events without a call (tests and benchmarks of the writer): one entry holding them.
+  void submit(std::size_t shard, std::uint64_t seq, std::vector<switchboard::v1::HistoryEvent>&& events);
   // Flushes the journal and gives the writer up to `drain` to catch up, then stops both threads.
   void stop(std::chrono::milliseconds drain);
   const StoreStats& stats() const { return stats_; }
@@ -85,7 +87,7 @@ class HistoryStore : public core::HistorySink {
   struct Batch {
     std::size_t shard;
     std::uint64_t seq;
-    std::vector<switchboard::v1::HistoryEvent> events;
+    switchboard::v1::JournalEntry entry;
   };
   void journal_loop();
   void writer_loop();

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 
 namespace sb::store {
@@ -87,6 +88,17 @@ void fsync_dir(const std::string& dir) {
   }
 }
 
+// Writes `name` in `dir` holding one line, atomically (a temporary file renamed) and durably.
+void write_line_durably(const std::string& dir, const std::string& name, const std::string& value) {
+  const std::string path = dir + "/" + name, tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const std::string line = value + "\n";
+  if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) || ::fsync(fd) != 0 ||
+      ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0)
+    throw std::runtime_error(errno_text("journal directory " + dir + ": cannot write " + name));
+  fsync_dir(dir);
+}
+
 // The journal's name: read from journal.id, or made (16 random bytes, hex) for a new journal.
 std::string journal_id(const std::string& dir) {
   const std::string path = dir + "/journal.id";
@@ -104,13 +116,7 @@ std::string journal_id(const std::string& dir) {
     id.push_back("0123456789abcdef"[b >> 4]);
     id.push_back("0123456789abcdef"[b & 15]);
   }
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  const std::string line = id + "\n";
-  if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) || ::fsync(fd) != 0 ||
-      ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0)
-    throw std::runtime_error(errno_text("journal directory " + dir + ": cannot write journal.id"));
-  fsync_dir(dir);
+  write_line_durably(dir, "journal.id", id);
   return id;
 }
 
@@ -183,34 +189,49 @@ bool JournalWriter::open_segment(std::uint64_t segment, std::string& error) {
 }
 
 bool JournalWriter::append(const std::vector<v1::HistoryEvent>& events, std::string& error) {
+  std::vector<v1::JournalEntry> entries(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) *entries[i].add_events() = events[i];
+  return append(entries, error);
+}
+
+bool JournalWriter::append(const std::vector<v1::JournalEntry>& entries, std::string& error) {
   buffer_.clear();
   std::string payload;
-  for (const auto& e : events) {
+  for (const auto& e : entries) {
     payload.clear();
     e.SerializeToString(&payload);
     if (payload.size() > journal_record_bytes_max) {
-      error = "history event " + e.event_id() + " is larger than a journal record may be";
+      error = "a call at " + std::to_string(e.now_ms()) + " ms with " + std::to_string(e.events_size()) +
+              " history events is larger than a journal record may be";
       return false;
     }
-    if (end_.offset + buffer_.size() > 0 && end_.offset + buffer_.size() + 8 + payload.size() > segment_bytes_max_) {
-      // Roll to the next segment: write what we have, then continue in a new file.
-      if (!buffer_.empty() && ::write(fd_, buffer_.data(), buffer_.size()) != static_cast<ssize_t>(buffer_.size())) {
-        error = errno_text("write journal");
-        return false;
-      }
-      end_.offset += buffer_.size();
-      buffer_.clear();
-      if (::fdatasync(fd_) != 0) {
-        error = errno_text("fdatasync journal");
-        return false;
-      }
-      if (!open_segment(end_.segment + 1, error)) return false;
-      end_ = JournalPosition{end_.segment + 1, 0};
-    }
+    if (end_.offset + buffer_.size() > 0 && end_.offset + buffer_.size() + 8 + payload.size() > segment_bytes_max_ &&
+        !roll(error))
+      return false;
     put_u32(buffer_, static_cast<std::uint32_t>(payload.size()));
     put_u32(buffer_, crc32_of(payload));
     buffer_ += payload;
   }
+  if (!write_all(error)) return false;
+  end_.offset += buffer_.size();
+  return true;
+}
+
+// Writes what is buffered, then continues in a new segment file.
+bool JournalWriter::roll(std::string& error) {
+  if (!write_all(error)) return false;
+  end_.offset += buffer_.size();
+  buffer_.clear();
+  if (::fdatasync(fd_) != 0) {
+    error = errno_text("fdatasync journal");
+    return false;
+  }
+  if (!open_segment(end_.segment + 1, error)) return false;
+  end_ = JournalPosition{end_.segment + 1, 0};
+  return true;
+}
+
+bool JournalWriter::write_all(std::string& error) {
   std::size_t written = 0;
   while (written < buffer_.size()) {
     const ssize_t n = ::write(fd_, buffer_.data() + written, buffer_.size() - written);
@@ -221,7 +242,6 @@ bool JournalWriter::append(const std::vector<v1::HistoryEvent>& events, std::str
     }
     written += static_cast<std::size_t>(n);
   }
-  end_.offset += buffer_.size();
   return true;
 }
 
@@ -233,13 +253,11 @@ bool JournalWriter::sync(std::string& error) {
   return true;
 }
 
-bool JournalReader::read(JournalPosition from, JournalPosition limit, std::size_t max_events,
-                         std::vector<v1::HistoryEvent>& out, JournalPosition& next, std::string& error,
-                         std::vector<JournalPosition>* ends) {
+bool JournalReader::scan(JournalPosition from, JournalPosition limit, JournalPosition& next, std::string& error,
+                         const std::function<bool(const std::string&, JournalPosition, JournalPosition)>& take) {
   next = from;
-  const std::size_t first = out.size();  // count only what this call adds
-  auto room = [&] { return out.size() - first < max_events; };
-  while (next < limit && room()) {
+  bool more = true;
+  while (next < limit && more) {
     const std::string path = segment_path(dir_, next.segment);
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -250,21 +268,53 @@ bool JournalReader::read(JournalPosition from, JournalPosition limit, std::size_
     const std::uint64_t seg_limit = next.segment == limit.segment ? limit.offset : UINT64_MAX;
     char header[8];
     std::string payload;
-    while (next.offset < seg_limit && room() && in.read(header, 8)) {
+    while (next.offset < seg_limit && more && in.read(header, 8)) {
       const std::uint32_t len = get_u32(header), crc = get_u32(header + 4);
       payload.resize(len);
-      if (len > journal_record_bytes_max || !in.read(payload.data(), len) || crc32_of(payload) != crc ||
-          !out.emplace_back().ParseFromString(payload)) {
+      if (len > journal_record_bytes_max || !in.read(payload.data(), len) || crc32_of(payload) != crc) {
         error = path + ": corrupt record at offset " + std::to_string(next.offset);
         return false;
       }
+      const JournalPosition start = next;
       next.offset += 8 + len;
-      if (ends != nullptr) ends->push_back(next);
+      more = take(payload, start, next);
     }
-    if (!room() || next.segment >= limit.segment) break;
+    if (!error.empty()) return false;
+    if (!more || next.segment >= limit.segment) break;
     next = JournalPosition{next.segment + 1, 0};  // this segment is read to its end
   }
-  return true;
+  return error.empty();
+}
+
+bool JournalReader::read(JournalPosition from, JournalPosition limit, std::size_t max_events,
+                         std::vector<v1::HistoryEvent>& out, JournalPosition& next, std::string& error,
+                         std::vector<JournalPosition>* ends) {
+  const std::size_t first = out.size();  // count only what this call adds
+  v1::JournalEntry entry;
+  return scan(from, limit, next, error, [&](const std::string& payload, JournalPosition start, JournalPosition end) {
+    if (!entry.ParseFromString(payload)) {
+      error = segment_path(dir_, start.segment) + ": corrupt record at offset " + std::to_string(start.offset);
+      return false;
+    }
+    const int n = entry.events_size();
+    for (int i = 0; i < n; ++i) {
+      out.push_back(std::move(*entry.mutable_events(i)));
+      if (ends != nullptr) ends->push_back(i + 1 == n ? end : start);
+    }
+    return out.size() - first < max_events;
+  });
+}
+
+bool JournalReader::read_entries(JournalPosition from, JournalPosition limit, std::size_t max_entries,
+                                 std::vector<v1::JournalEntry>& out, JournalPosition& next, std::string& error) {
+  const std::size_t first = out.size();
+  return scan(from, limit, next, error, [&](const std::string& payload, JournalPosition start, JournalPosition) {
+    if (!out.emplace_back().ParseFromString(payload)) {
+      error = segment_path(dir_, start.segment) + ": corrupt record at offset " + std::to_string(start.offset);
+      return false;
+    }
+    return out.size() - first < max_entries;
+  });
 }
 
 void JournalReader::remove_before(JournalPosition pos) {
@@ -273,6 +323,20 @@ void JournalReader::remove_before(JournalPosition pos) {
     std::error_code ec;
     fs::remove(segment_path(dir_, s), ec);
   }
+}
+
+std::string persisted_id_prefix(const std::string& dir, const std::string& fresh) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("journal directory " + dir + ": " + ec.message());
+  const std::string path = dir + "/id_prefix";
+  if (std::ifstream in(path); in) {
+    std::string prefix;
+    std::getline(in, prefix);
+    if (!prefix.empty()) return prefix;
+  }
+  write_line_durably(dir, "id_prefix", fresh);
+  return fresh;
 }
 
 }  // namespace sb::store

@@ -1,10 +1,13 @@
-// The local journal: history events appended in order to segment files and fsynced per batch
-// before anything they caused is acknowledged. The database writer reads it back from its
-// cursor, so PostgreSQL being away never loses an event.
-// Record: u32 payload length, u32 CRC-32 of the payload, payload (a HistoryEvent).
+// The local journal: every call into the shards' cores (its time, inputs and the history events
+// it produced) appended in order to segment files and fsynced per batch before anything it
+// caused is acknowledged. The database writer reads the events back from its cursor, so
+// PostgreSQL being away never loses one; on start the calls are replayed through the core to
+// rebuild the live state (crash recovery, docs/architecture.md).
+// Record: u32 payload length, u32 CRC-32 of the payload, payload (a JournalEntry).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,7 +23,7 @@ struct JournalPosition {
 };
 
 constexpr std::uint32_t journal_record_bytes_max = 1 << 20;
-constexpr const char* journal_format = "switchboard-journal 2";  // records: typed switchboard.v1.HistoryEvent
+constexpr const char* journal_format = "switchboard-journal 3";  // records: switchboard.v1.JournalEntry (a call, its events)
 
 class JournalWriter {
  public:
@@ -34,6 +37,8 @@ class JournalWriter {
   JournalWriter& operator=(const JournalWriter&) = delete;
 
   // Returns false and an error on a write or sync failure.
+  bool append(const std::vector<switchboard::v1::JournalEntry>& entries, std::string& error);
+  // Each event as an entry of its own, without a call (tests of the journal and the writer).
   bool append(const std::vector<switchboard::v1::HistoryEvent>& events, std::string& error);
   bool sync(std::string& error);
   JournalPosition end() const { return end_; }
@@ -45,6 +50,8 @@ class JournalWriter {
 
  private:
   bool open_segment(std::uint64_t segment, std::string& error);
+  bool roll(std::string& error);
+  bool write_all(std::string& error);
 
   std::string dir_;
   std::string id_;
@@ -58,17 +65,24 @@ class JournalWriter {
 class JournalReader {
  public:
   explicit JournalReader(std::string dir) : dir_(std::move(dir)) {}
-  // Appends up to max_events records read from `from`, never past `limit`; sets `next`.
-  // A corrupt record inside the durable range is an error (the journal was damaged).
-  // `ends`, when given, gets the position just after each event read (to move a cursor past
-  // part of a batch).
+  // Appends the events of records read from `from` (whole records, until at least max_events
+  // or `limit`); sets `next`. A corrupt record inside the durable range is an error (the
+  // journal was damaged). `ends`, when given, gets for each event a position a cursor may move
+  // to once that event is written: the record's end for its last event, its start for the others
+  // (rewriting an event is harmless: the database takes each event id once).
   bool read(JournalPosition from, JournalPosition limit, std::size_t max_events,
             std::vector<switchboard::v1::HistoryEvent>& out, JournalPosition& next, std::string& error,
             std::vector<JournalPosition>* ends = nullptr);
+  // Appends up to max_entries whole records (the calls, for replay).
+  bool read_entries(JournalPosition from, JournalPosition limit, std::size_t max_entries,
+                    std::vector<switchboard::v1::JournalEntry>& out, JournalPosition& next, std::string& error);
   // Deletes segments wholly before `pos`.
   void remove_before(JournalPosition pos);
 
  private:
+  // Hands each record's payload and its start and end to `take` until it returns false.
+  bool scan(JournalPosition from, JournalPosition limit, JournalPosition& next, std::string& error,
+            const std::function<bool(const std::string&, JournalPosition, JournalPosition)>& take);
   std::string dir_;
 };
 
@@ -76,5 +90,9 @@ std::string segment_path(const std::string& dir, std::uint64_t segment);
 std::string format_position(JournalPosition p);  // "segment 3 offset 1024"
 std::vector<std::uint64_t> list_segments(const std::string& dir);
 std::uint32_t crc32_of(const std::string& bytes);
+// The prefix of every id this node's cores make, kept in the journal directory (id_prefix) for
+// as long as the journal lives: a replay after a crash makes the same ids as before it, and a
+// new journal gets `fresh`. Throws std::runtime_error when the directory cannot be used.
+std::string persisted_id_prefix(const std::string& dir, const std::string& fresh);
 
 }  // namespace sb::store

@@ -56,3 +56,16 @@ TEST_CASE("a rule broken on purpose is found with a seed and its shortest failin
   // Without the bug the same seed passes.
   CHECK(fuzz_day(FuzzOptions{seed, 2500, InjectedBug::none}).ok);
 }
+
+TEST_CASE("crash-and-recover at random calls of a day changes no figure", "[fuzz][recovery]") {
+  for (std::uint64_t seed : {3u, 11u, 29u, 57u}) {
+    INFO("seed " << seed);
+    const auto calm = fuzz_day(FuzzOptions{seed, 2500, InjectedBug::none});
+    const auto crashed = fuzz_day(FuzzOptions{seed, 2500, InjectedBug::none, 3});
+    REQUIRE(calm.ok);
+    REQUIRE(crashed.ok);
+    CHECK(crashed.recoveries >= 1);
+    CHECK(crashed.calls == calm.calls);
+    CHECK(crashed.figures == calm.figures);
+  }
+}
