@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -221,4 +222,39 @@ TEST_CASE("kill -9 at three moments of a day: every figure equals the day withou
   CHECK(crashed.figures == calm.figures);
   CHECK(crashed.metrics == calm.metrics);
   CHECK(crashed.sql == calm.sql);
+}
+
+TEST_CASE("a journal this configuration cannot replay is refused at start with what to do", "[recovery][errors]") {
+  const std::string journal = temp_dir();
+  // The database may be away: the journal alone decides.
+  const std::string store = "[store]\ndatabase_url = \"postgresql://127.0.0.1:1/none\"\njournal_dir = \"" + journal +
+                            "\"\nbatch_interval_ms = 5\n\n";
+  // "crash" is on shard 1 of 3 and on shard 0 of 2.
+  std::vector<std::string> three_shards = manual_clock;
+  three_shards.insert(three_shards.end(), {"--threads", "3"});
+  {
+    ServerProcess server(store + crash_shop_toml, three_shards, server_extra);
+    JsonClient c(server.port());
+    c.send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","shopId":"crash","memberId":"m1","token":")" +
+           server.token("crash", "m1", "customer") + R"("}})");
+    REQUIRE(c.reply("h").has_welcome());
+    server.kill9();
+  }
+  auto refusal = [&](const std::string& toml, const std::vector<std::string>& args) -> std::string {
+    try {
+      ServerProcess server(toml, args, server_extra);
+      return "started";
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+  };
+  std::vector<std::string> two_shards = manual_clock;
+  two_shards.insert(two_shards.end(), {"--threads", "2"});
+  CHECK_THAT(refusal(store + crash_shop_toml, two_shards), Catch::Contains("start with the same server.threads"));
+  CHECK_THAT(refusal(store + "[[shops]]\nid = \"other\"\n[[shops.skills]]\nname = \"general\"\n", three_shards),
+             Catch::Contains("holds live state of shop \"crash\", which this config lacks"));
+  std::filesystem::remove(journal + "/0000000000000001.journal");
+  std::ofstream(journal + "/0000000000000002.journal");
+  CHECK_THAT(refusal(store + crash_shop_toml, three_shards), Catch::Contains("the calls before it are gone"));
+  std::system(("rm -rf " + journal).c_str());
 }
