@@ -398,7 +398,7 @@ void check_database_url(const Reader& r, const std::string& url, const char* key
 void read_store(const Reader& r, const toml::table& t, const std::string& source, AppConfig& cfg) {
   r.only_keys(t, "store", {"database_url", "database_url_env", "journal_dir", "node_id", "migrations_dir", "migrate_on_start",
                            "transcripts", "batch_interval_ms", "batch_events_max", "journal_bytes_max", "segment_bytes_max",
-                           "retention_days", "journal_free_bytes_min"});
+                           "retention_days", "journal_free_bytes_min", "snapshot_calls", "snapshot_interval_ms"});
   store::StoreOptions so;
   so.database_url = r.str(t, "store", "database_url", "");
   const std::string url_env = r.str(t, "store", "database_url_env", "");
@@ -422,8 +422,10 @@ void read_store(const Reader& r, const toml::table& t, const std::string& source
   so.batch_interval = std::chrono::milliseconds(r.integer(t, "store", "batch_interval_ms", 50, 1, 10'000));
   so.batch_events_max = static_cast<std::size_t>(u64("batch_events_max", 5000, 1, 1'000'000));
   so.journal_bytes_max = u64("journal_bytes_max", 4LL << 30, 1 << 20, 1LL << 50);
-  so.segment_bytes_max = u64("segment_bytes_max", 64 << 20, 1 << 16, 1LL << 34);
+  so.segment_bytes_max = u64("segment_bytes_max", 64 << 20, 1 << 12, 1LL << 34);
   so.retention_days = static_cast<int>(r.integer(t, "store", "retention_days", 400, 1, 100'000));
+  so.snapshot_calls = u64("snapshot_calls", 50'000, 1, 1LL << 40);
+  so.snapshot_interval = std::chrono::milliseconds(r.integer(t, "store", "snapshot_interval_ms", 60'000, 100, 86'400'000));
   cfg.store = so;
 }
 

@@ -1,6 +1,7 @@
-// Crash recovery at start: every call in this node's journal replayed through the shards' cores
-// before the node listens, so queues, sessions, clocks and timers are what they were after the
-// last acknowledged call (docs/architecture.md, "Crash recovery").
+// Crash recovery at start: each shard loads its newest snapshot (if the journal marks one) and
+// the calls journaled after it are replayed through its core before the node listens, so
+// queues, sessions, clocks and timers are what they were after the last acknowledged call
+// (docs/architecture.md, "Crash recovery").
 #pragma once
 
 #include <string>

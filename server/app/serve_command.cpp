@@ -73,6 +73,11 @@ void wire_store(net::Server& server, const store::HistoryStore& history, std::ui
   auto* journaled = &counter(reg, "switchboard_journal_events_total", "Events journaled");
   auto* quarantined = &counter(reg, "switchboard_history_quarantined_total",
                                "History events PostgreSQL refused, kept aside in quarantined_events");
+  auto* snapshots = &counter(reg, "switchboard_snapshots_total", "Shard snapshots written and marked in the journal");
+  auto* snapshot_errors = &counter(reg, "switchboard_snapshot_errors_total",
+                                   "Shard snapshots that could not be written (the journal still holds every call)");
+  auto* segments_removed = &counter(reg, "switchboard_journal_segments_removed_total",
+                                    "Journal segments deleted once covered by snapshots and the database cursor");
   const store::StoreStats* s = &history.stats();
   server.before_scrape = [=, h = &history] {
     auto advance = [](prometheus::Counter* c, std::uint64_t now) {
@@ -86,6 +91,9 @@ void wire_store(net::Server& server, const store::HistoryStore& history, std::ui
     advance(errors, s->write_errors);
     advance(journaled, s->events_journaled);
     advance(quarantined, s->quarantined);
+    advance(snapshots, s->snapshots);
+    advance(snapshot_errors, s->snapshot_errors);
+    advance(segments_removed, s->segments_removed);
   };
   server.not_ready_reason = [s, h = &history]() -> std::string {
     if (s->over_bound) return "journal backlog over its bound";
@@ -173,13 +181,17 @@ int serve(const ServeArgs& a) {
   std::unique_ptr<store::HistoryStore> history;
   if (cfg->store) {
     int status = 0;
+    cfg->store->shards = server.shard_count();
     history = open_history(a, *cfg, server, status);
     if (!history) return status;
     if (std::string why; !recover(server, cfg->store->journal_dir, why)) {
       std::cerr << "switchboard: refusing to start: " << why << "\n";
       return 2;
     }
-    for (std::size_t i = 0; i < server.shard_count(); ++i) server.shard(i).set_history(history.get());
+    for (std::size_t i = 0; i < server.shard_count(); ++i) {
+      server.shard(i).set_history(history.get());
+      server.shard(i).set_snapshots(cfg->store->snapshot_calls, cfg->store->snapshot_interval);
+    }
     wire_store(server, *history, cfg->store->journal_bytes_max);
     history->start();
   } else {

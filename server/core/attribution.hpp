@@ -28,7 +28,11 @@ struct Purchase {
   std::string order_id;
 };
 
+struct SnapshotCodec;  // snapshot.cpp: writes and loads the state
+
 class Attribution {
+  friend struct SnapshotCodec;
+
  public:
   explicit Attribution(const Thresholds& t) : t_(t) {}
   bool within(const Inquiry& i, TimeMs order_at) const {

@@ -2,7 +2,9 @@
 // simulator) calls in with `now`; timers due by then fire first, in due order, at their due time.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,7 +26,11 @@ struct EngineOptions {
   InjectedBug bug = InjectedBug::none;
 };
 
+struct SnapshotCodec;  // snapshot.cpp: writes and loads the state
+
 class Engine {
+  friend struct SnapshotCodec;
+
  public:
   Engine(EngineOptions options, CounterSink* sink);
 
@@ -42,6 +48,13 @@ class Engine {
   std::size_t advance(TimeMs until, Output& out);
   std::optional<TimeMs> next_due() const { return timers_.next_due(); }
   std::size_t timers_pending() const { return timers_.size(); }
+  // snapshot.cpp: every shop and every pending timer, in firing order. restore() fills an engine
+  // without shops; `config_of` gives each snapshot shop's config (nullopt: the config lacks it,
+  // and the snapshot is refused with why).
+  void save(switchboard::v1::EngineSnapshot& out) const;
+  bool restore(const switchboard::v1::EngineSnapshot& in,
+               const std::function<std::optional<ShopConfig>(const std::string&)>& config_of, std::string& why);
+  TimeMs last_now() const { return last_now_; }
   // The first invariant found broken (with abort_on_broken off); empty while all hold.
   const std::string& broken() const { return broken_; }
 

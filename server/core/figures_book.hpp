@@ -63,7 +63,11 @@ void split_by_hour(TimeMs from, TimeMs to, int utc_offset_minutes, F&& f) {
   }
 }
 
+struct SnapshotCodec;  // snapshot.cpp: writes and loads the state
+
 class FiguresBook {
+  friend struct SnapshotCodec;
+
  public:
   FiguresBook(const ShopConfig& config, CounterSink* sink) : config_(config), sink_(sink) {}
 

@@ -14,7 +14,11 @@
 
 namespace sb::core {
 
+struct SnapshotCodec;  // snapshot.cpp: writes and loads the state
+
 class FirstReceivers {
+  friend struct SnapshotCodec;
+
  public:
   explicit FirstReceivers(const Thresholds& t) : t_(t) {}
   void served(const std::string& member, const std::string& agent, TimeMs at);

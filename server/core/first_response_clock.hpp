@@ -21,7 +21,11 @@ struct Clock {
   bool breached = false;
 };
 
+struct SnapshotCodec;  // snapshot.cpp: writes and loads the state
+
 class FirstResponseClocks {
+  friend struct SnapshotCodec;
+
  public:
   explicit FirstResponseClocks(const Thresholds& t) : t_(t) {}
 

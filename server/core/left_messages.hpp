@@ -17,7 +17,11 @@ struct LeftMessage {
   TimeMs left_at = 0;
 };
 
+struct SnapshotCodec;  // snapshot.cpp: writes and loads the state
+
 class LeftMessages {
+  friend struct SnapshotCodec;
+
  public:
   // Makes room for one more under `bound`: false when every kept message is unanswered.
   bool make_room(std::size_t bound);

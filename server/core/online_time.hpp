@@ -8,7 +8,11 @@
 
 namespace sb::core {
 
+struct SnapshotCodec;  // snapshot.cpp: writes and loads the state
+
 class OnlineTime {
+  friend struct SnapshotCodec;
+
  public:
   int agents_online() const { return online_; }
   TimeMs since() const { return since_; }  // -1 when nobody is online

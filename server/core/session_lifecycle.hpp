@@ -51,7 +51,11 @@ struct Session {
   std::string current_agent() const { return waiting() ? std::string() : legs.back().agent; }
 };
 
+struct SnapshotCodec;  // snapshot.cpp: writes and loads the state
+
 class Sessions {
+  friend struct SnapshotCodec;
+
  public:
   Session& add(Session s);
   Session* find(std::uint64_t id);

@@ -37,6 +37,7 @@
 #include "output.hpp"
 #include "session_lifecycle.hpp"
 #include "shop_config.hpp"
+#include "switchboard/v1/snapshot.pb.h"
 #include "switchboard/v1/switchboard.pb.h"
 #include "waiting_queue.hpp"
 
@@ -56,7 +57,11 @@ struct OrderResult {
   bool attributed = false;
 };
 
+struct SnapshotCodec;  // snapshot.cpp: writes and loads the state
+
 class ShopEngine {
+  friend struct SnapshotCodec;
+
  public:
   ShopEngine(ShopConfig config, std::uint32_t index, std::string id_prefix, CounterSink* sink);
   ShopEngine(const ShopEngine&) = delete;  // agents, the book and the rules point into config_
@@ -91,6 +96,11 @@ class ShopEngine {
   bool check_invariants(std::string& why) const;
   // The figures' identities alone (invariants.cpp): also checked at the end of a fast simulation.
   bool figures_hold(std::string& why) const;
+  // snapshot.cpp: the whole live state and back, for a fresh ShopEngine of the same config
+  // (a restart bounded by snapshots). load() refuses a snapshot of another shop or naming an
+  // agent or skill the config lacks, saying which.
+  void save(switchboard::v1::ShopSnapshot& out) const;
+  bool load(const switchboard::v1::ShopSnapshot& in, std::string& why);
 
  private:
   // --- request_intake.cpp

@@ -47,7 +47,11 @@ struct Timer {
   TimerKey key;
 };
 
+struct SnapshotCodec;  // snapshot.cpp: writes and loads the state
+
 class TimerQueue {
+  friend struct SnapshotCodec;
+
  public:
   explicit TimerQueue(std::size_t timers_max) : timers_max_(timers_max) {}
 

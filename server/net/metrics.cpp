@@ -182,4 +182,50 @@ void ShardSink::observe(std::string_view shop, std::string_view skill, core::His
   it->second->Observe(value);
 }
 
+void ShardSink::save(google::protobuf::RepeatedPtrField<switchboard::v1::SnapshotSeries>& out) const {
+  for (const auto& [key, counter] : counters_) {
+    auto* s = out.Add();
+    s->set_shop(std::get<0>(key));
+    s->set_skill(std::get<1>(key));
+    s->set_kind(static_cast<std::uint32_t>(std::get<2>(key)));
+    s->set_value(counter->Value());
+  }
+  for (const auto& [key, histogram] : histograms_) {
+    auto* s = out.Add();
+    s->set_shop(std::get<0>(key));
+    s->set_skill(std::get<1>(key));
+    s->set_kind(static_cast<std::uint32_t>(std::get<2>(key)));
+    s->set_histogram(true);
+    const auto m = histogram->Collect().histogram;
+    s->set_value(m.sample_sum);
+    std::uint64_t below = 0;
+    for (const auto& b : m.bucket) {
+      s->add_buckets(b.cumulative_count - below);
+      below = b.cumulative_count;
+    }
+  }
+}
+
+void ShardSink::load(const google::protobuf::RepeatedPtrField<switchboard::v1::SnapshotSeries>& in) {
+  for (const auto& s : in) {
+    if (!s.histogram()) {
+      if (s.kind() >= static_cast<std::uint32_t>(core::Counter::count_)) continue;  // a counter this build lacks
+      const auto c = static_cast<core::Counter>(s.kind());
+      add(s.shop(), s.skill(), c, 0);  // the series, at zero when new
+      counters_.at(std::make_tuple(s.shop(), shop_level(c) ? std::string() : s.skill(), static_cast<int>(s.kind())))
+          ->Increment(s.value());
+      continue;
+    }
+    if (s.kind() >= static_cast<std::uint32_t>(core::Histogram::count_)) continue;
+    const auto h = static_cast<core::Histogram>(s.kind());
+    auto key = std::make_tuple(s.shop(), s.skill(), static_cast<int>(s.kind()));
+    auto it = histograms_.find(key);
+    if (it == histograms_.end())
+      it = histograms_.emplace(key, &metrics_.histogram_family(h).Add(labels(s.shop(), s.skill()), Metrics::buckets(h))).first;
+    if (static_cast<std::size_t>(s.buckets_size()) != Metrics::buckets(h).size() + 1) continue;  // other buckets: start anew
+    std::vector<double> increments(s.buckets().begin(), s.buckets().end());
+    it->second->ObserveMultiple(increments, s.value());
+  }
+}
+
 }  // namespace sb::net

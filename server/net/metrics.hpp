@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/counter_sink.hpp"
+#include "switchboard/v1/snapshot.pb.h"
 #include "core/shop_config.hpp"
 
 namespace sb::net {
@@ -65,6 +66,10 @@ class ShardSink : public core::CounterSink {
   void add(std::string_view shop, std::string_view skill, core::Counter c, std::uint64_t delta) override;
   void set(std::string_view shop, std::string_view skill, core::Gauge g, double value) override;
   void observe(std::string_view shop, std::string_view skill, core::Histogram h, double value) override;
+  // Snapshots: every counter and histogram series of this shard's shops, and back (onto series
+  // just declared at zero), so /metrics continues from the snapshot's totals.
+  void save(google::protobuf::RepeatedPtrField<switchboard::v1::SnapshotSeries>& out) const;
+  void load(const google::protobuf::RepeatedPtrField<switchboard::v1::SnapshotSeries>& in);
 
  private:
   prometheus::Labels labels(std::string_view shop, std::string_view skill) const;

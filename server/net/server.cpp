@@ -83,6 +83,32 @@ bool Server::replay(const switchboard::v1::JournalEntry& entry, std::string& why
   return true;
 }
 
+bool Server::restore(const switchboard::v1::ShardSnapshot& snapshot, std::string& why) {
+  const auto k = snapshot.shard();
+  if (k >= shards_.size()) {
+    why = "the journal was written by a node with more shards (a snapshot of shard " + std::to_string(k) + "; this one has " +
+          std::to_string(shards_.size()) + "): start with the same server.threads (or --threads) as then";
+    return false;
+  }
+  for (const auto& shop : snapshot.engine().shops()) {
+    const ShopRoute* r = route(shop.shop_id());
+    if (r == nullptr) {
+      why = "the journal holds live state of shop \"" + shop.shop_id() + "\", which this config lacks: put it back in the config";
+      return false;
+    }
+    if (r->shard != k) {
+      why = "shop \"" + shop.shop_id() + "\" was on shard " + std::to_string(k) + " when journaled and is on shard " +
+            std::to_string(r->shard) + " now: start with the same server.threads (or --threads) as then";
+      return false;
+    }
+  }
+  if (!shards_[k]->restore(snapshot, why)) {
+    why = "shard " + std::to_string(k) + ": " + why;
+    return false;
+  }
+  return true;
+}
+
 void Server::recovered(core::TimeMs last) {
   clock_.resume_at(last);
   for (auto& s : shards_) s->recovered_until(last);

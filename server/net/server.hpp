@@ -65,6 +65,9 @@ class Server {
   // Crash recovery, before start(): hands one journaled call to the shard that made it; false
   // with `why` when this configuration cannot replay it (another shard layout, a shop gone).
   bool replay(const switchboard::v1::JournalEntry& entry, std::string& why);
+  // Before start(), recovery: a shard's newest snapshot, before the calls journaled after it;
+  // false with `why` when this configuration cannot load it (another layout, a shop gone).
+  bool restore(const switchboard::v1::ShardSnapshot& snapshot, std::string& why);
   // After the last replayed call at `last`: the clock resumes there and each shard counts the
   // connections the crash cut as dropped then.
   void recovered(core::TimeMs last);

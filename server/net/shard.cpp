@@ -36,6 +36,7 @@ void Shard::add_shop(core::ShopConfig config) { pending_shops_.push_back(std::mo
 void Shard::start() {
   start_shops();
   drop_recovered();
+  if (history_ != nullptr) take_snapshot();  // what came before can go once the cursor passed it
   arm();
   thread_ = std::thread([this] {
     try {
@@ -185,6 +186,7 @@ void Shard::finish(v1::JournalEntry&& call, core::Output& out, std::shared_ptr<W
     for (auto& e : out.events) *call.add_events() = std::move(e);
     history_->submit(index_, ++submitted_seq_, std::move(call));
     out.events.clear();
+    count_for_snapshot();
   }
   if (held_.empty() && durable_seq_ >= submitted_seq_) {
     route(out, replier.get(), request_id);

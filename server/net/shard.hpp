@@ -29,6 +29,8 @@ namespace sb::net {
 
 class WebsocketSession;
 
+constexpr std::uint32_t shard_snapshot_format = 1;  // ShardSnapshot.format this build writes and reads
+
 // Who made a call, as the journal keeps it (shard_recovery.cpp).
 switchboard::v1::JournalActor journal_actor(const core::Actor& actor);
 core::Actor core_actor(const switchboard::v1::JournalActor& actor);
@@ -51,6 +53,15 @@ class Shard {
   // start() counts each as dropped at `t` (the last journaled time), its reconnect grace from there.
   void recovered_until(core::TimeMs t) { recovered_at_ = t; }
   std::size_t replayed_calls() const { return replayed_; }
+  // Before start(), recovery: the shard as its newest snapshot has it (replay() then goes on
+  // with the calls journaled after it). False with `why` when the snapshot cannot be loaded.
+  bool restore(const switchboard::v1::ShardSnapshot& snapshot, std::string& why);
+  // Before start(): with history, a snapshot after `calls` calls, or after `interval` with at
+  // least one call (and one at start, so the journal before it can go).
+  void set_snapshots(std::uint64_t calls, std::chrono::milliseconds interval) {
+    snapshot_calls_ = calls;
+    snapshot_interval_ = interval;
+  }
   // Before start(): where history events go. Without one, outputs are released at once.
   void set_history(core::HistorySink* history) { history_ = history; }
   // Thread-safe: the store made this shard's events durable up to `seq`.
@@ -108,6 +119,8 @@ class Shard {
   void arm();
   void start_shops();
   void drop_recovered();
+  void count_for_snapshot();
+  void take_snapshot();
 
   std::size_t index_;
   Clock& clock_;
@@ -136,6 +149,12 @@ class Shard {
   std::vector<core::Actor> recovered_;
   std::optional<core::TimeMs> recovered_at_;
   std::size_t replayed_ = 0;
+  // Snapshots (history on): every snapshot_calls_ calls or snapshot_interval_ with a call.
+  std::uint64_t snapshot_calls_ = 50'000;
+  std::chrono::milliseconds snapshot_interval_{60'000};
+  std::uint64_t calls_since_snapshot_ = 0;
+  std::chrono::steady_clock::time_point snapshot_last_ = std::chrono::steady_clock::now();
+  bool snapshot_posted_ = false;
 };
 
 }  // namespace sb::net

@@ -82,6 +82,7 @@ bool Shard::replay(const v1::JournalEntry& entry) {
     case v1::JournalEntry::kAdvanced:
       engine_.advance(entry.advanced().until_ms(), out);
       break;
+    case v1::JournalEntry::kSnapshotTaken:  // recovery starts after the newest: an older one changes nothing
     case v1::JournalEntry::CALL_NOT_SET:
       return true;  // events without a call (written by tools): nothing to replay
   }

@@ -30,6 +30,8 @@ class Fuzzer {
     play([c = config_, t = now_](core::Engine& e, Output& out) { e.add_shop(c, t, out); });
     std::mt19937_64 pick(o.seed ^ 0x9e3779b97f4a7c15ULL);  // not the day's generator: the same day with or without
     for (std::uint32_t i = 0; i < o.crashes && o.steps > 0; ++i) crash_steps_.insert(1 + static_cast<std::uint32_t>(pick() % o.steps));
+    for (std::uint32_t i = 0; i < o.snapshots && o.steps > 0; ++i)
+      snapshot_steps_.insert(1 + static_cast<std::uint32_t>(pick() % o.steps));
   }
 
   FuzzResult run() {
@@ -37,7 +39,10 @@ class Fuzzer {
     for (std::uint32_t step = 1; step <= o_.steps; ++step) {
       act();
       if (!engine_->broken().empty()) return fail(r, step, engine_->broken());
-      if (crash_steps_.count(step) > 0) recover();
+      if (snapshot_steps_.count(step) > 0)
+        if (auto why = take_snapshot(); !why.empty()) return fail(r, step, why);
+      if (crash_steps_.count(step) > 0)
+        if (auto why = recover(); !why.empty()) return fail(r, step, why);
       if (!engine_->broken().empty()) return fail(r, step, "after recovery: " + engine_->broken());
     }
     wind_down();
@@ -52,6 +57,7 @@ class Fuzzer {
     r.orders = orders_;
     r.breaches = breaches_;
     r.recoveries = recoveries_;
+    r.snapshots = snapshots_;
     return r;
   }
 
@@ -120,15 +126,48 @@ class Fuzzer {
     return welcomed;
   }
 
-  // A crash and the server's recovery: a new engine, every kept call replayed through it in
-  // order with its outputs dropped (they were delivered before the crash).
-  void recover() {
-    engine_ = std::make_unique<core::Engine>(engine_options(o_), nullptr);
-    for (const auto& call : log_) {
+  // An engine loaded from `snapshot`; empty `why` when it loaded.
+  std::unique_ptr<core::Engine> restored(const v1::EngineSnapshot& snapshot, std::string& why) const {
+    auto e = std::make_unique<core::Engine>(engine_options(o_), nullptr);
+    auto config_of = [this](const std::string& id) -> std::optional<core::ShopConfig> {
+      if (id == config_.id) return config_;
+      return std::nullopt;
+    };
+    if (!e->restore(snapshot, config_of, why)) why = "snapshot refused: " + why;
+    return e;
+  }
+
+  // A snapshot, loaded at once into the engine that plays on: a field the snapshot forgets
+  // shows as other bytes here, or as other figures at the end of the day.
+  std::string take_snapshot() {
+    snapshot_.Clear();
+    engine_->save(snapshot_);
+    snapshot_at_ = log_.size();
+    std::string why;
+    auto e = restored(snapshot_, why);
+    if (!why.empty()) return why;
+    v1::EngineSnapshot again;
+    e->save(again);
+    if (again.SerializeAsString() != snapshot_.SerializeAsString()) return "a loaded snapshot saves other bytes";
+    engine_ = std::move(e);
+    ++snapshots_;
+    return {};
+  }
+
+  // A crash and the server's recovery: a new engine from the newest snapshot (or from nothing),
+  // every call kept since replayed through it in order with its outputs dropped (they were
+  // delivered before the crash).
+  std::string recover() {
+    std::string why;
+    if (snapshot_at_ > 0) engine_ = restored(snapshot_, why);
+    else engine_ = std::make_unique<core::Engine>(engine_options(o_), nullptr);
+    if (!why.empty()) return why;
+    for (std::size_t i = snapshot_at_; i < log_.size(); ++i) {
       Output out;
-      call(*engine_, out);
+      log_[i](*engine_, out);
     }
     ++recoveries_;
+    return {};
   }
 
   void absorb(Output& out) {
@@ -341,8 +380,10 @@ class Fuzzer {
   std::mt19937_64 rng_;
   std::unique_ptr<core::Engine> engine_;
   std::vector<std::function<void(core::Engine&, Output&)>> log_;  // every call, for the recoveries
-  std::set<std::uint32_t> crash_steps_;
-  std::uint64_t recoveries_ = 0;
+  std::set<std::uint32_t> crash_steps_, snapshot_steps_;
+  std::uint64_t recoveries_ = 0, snapshots_ = 0;
+  v1::EngineSnapshot snapshot_;  // the newest, taken after log_[0, snapshot_at_)
+  std::size_t snapshot_at_ = 0;
   core::ShopConfig config_;
   TimeMs now_ = 0;
   std::map<std::string, int> connections_;

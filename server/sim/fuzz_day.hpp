@@ -23,6 +23,10 @@ struct FuzzOptions {
   // Crash-and-recover at this many random steps: the engine is rebuilt by replaying every call
   // so far, as the server does from its journal; the day's figures must not change.
   std::uint32_t crashes = 0;
+  // Snapshots at this many random steps: the engine's state is saved, loaded into a new engine
+  // that plays on (its saved bytes must equal the original's), and a later crash replays only
+  // the calls after the newest snapshot, as the server does.
+  std::uint32_t snapshots = 0;
 };
 
 struct FuzzResult {
@@ -31,7 +35,7 @@ struct FuzzResult {
   std::uint32_t failed_at = 0; // the step after which it was found (steps + 1: at the wind-down)
   std::uint64_t calls = 0;
   std::string figures;         // every day's figures, serialized: same seed, same bytes
-  std::uint64_t sessions = 0, transfers = 0, drops = 0, resumes = 0, orders = 0, breaches = 0, recoveries = 0;
+  std::uint64_t sessions = 0, transfers = 0, drops = 0, resumes = 0, orders = 0, breaches = 0, recoveries = 0, snapshots = 0;
 };
 
 FuzzResult fuzz_day(const FuzzOptions& options);

@@ -8,6 +8,7 @@
 
 #include "history_names.hpp"
 #include "migrations.hpp"
+#include "snapshot_files.hpp"
 
 namespace sb::store {
 
@@ -32,7 +33,7 @@ void HistoryStore::start() {
 void HistoryStore::submit(std::size_t shard, std::uint64_t seq, v1::JournalEntry&& entry) {
   {
     std::lock_guard lock(mutex_);
-    pending_.push_back(Batch{shard, seq, std::move(entry)});
+    pending_.push_back(Batch{shard, seq, std::move(entry), {}});
   }
   cv_.notify_one();
 }
@@ -42,6 +43,53 @@ void HistoryStore::submit(std::size_t shard, std::uint64_t seq, std::vector<v1::
   entry.set_shard(static_cast<std::uint32_t>(shard));
   for (auto& e : events) *entry.add_events() = std::move(e);
   submit(shard, seq, std::move(entry));
+}
+
+void HistoryStore::submit_snapshot(std::size_t shard, std::uint64_t seq, std::string&& snapshot) {
+  v1::JournalEntry marker;
+  marker.set_shard(static_cast<std::uint32_t>(shard));
+  {
+    std::lock_guard lock(mutex_);
+    pending_.push_back(Batch{shard, seq, std::move(marker), std::move(snapshot)});
+  }
+  cv_.notify_one();
+}
+
+std::vector<std::pair<std::size_t, std::string>> HistoryStore::write_snapshots(std::vector<Batch>& work) {
+  std::vector<std::pair<std::size_t, std::string>> marked;
+  for (auto& b : work) {
+    if (b.snapshot.empty()) continue;
+    std::string error;
+    auto* taken = b.entry.mutable_snapshot_taken();
+    if (!write_snapshot_file(options_.journal_dir, b.shard, b.snapshot, *taken, error)) {
+      // Not fatal: the journal still holds every call; the next snapshot tries again.
+      spdlog::error("snapshot of shard {}: {}; the journal keeps every call until one is written", b.shard, error);
+      ++stats_.snapshot_errors;
+      b.entry.clear_snapshot_taken();
+    } else {
+      marked.emplace_back(b.shard, taken->file());
+    }
+    b.snapshot.clear();
+  }
+  return marked;
+}
+
+void HistoryStore::retain(const std::vector<std::pair<std::size_t, std::string>>& marked, JournalPosition batch_start) {
+  for (const auto& [shard, file] : marked) {
+    marked_at_[shard] = batch_start;  // the mark lies at or after the batch's start
+    remove_snapshot_files_except(options_.journal_dir, shard, file);
+    ++stats_.snapshots;
+  }
+  if (options_.shards == 0 || marked_at_.size() < options_.shards || !stats_.cursor_known) return;
+  JournalPosition keep = JournalPosition{stats_.applied_segment, stats_.applied_offset};
+  for (const auto& [shard, at] : marked_at_) keep = std::min(keep, at);
+  const auto segments = list_segments(options_.journal_dir);
+  const auto gone = std::count_if(segments.begin(), segments.end(), [&](std::uint64_t s) { return s < keep.segment; });
+  if (gone == 0) return;
+  JournalReader(options_.journal_dir).remove_before(keep);
+  stats_.segments_removed += static_cast<std::uint64_t>(gone);
+  spdlog::info("journal: {} segments before {} removed (covered by every shard's snapshot and by the database)", gone,
+               format_position(keep));
 }
 
 void HistoryStore::journal_loop() {
@@ -57,6 +105,8 @@ void HistoryStore::journal_loop() {
       work.swap(pending_);
     }
     flat.clear();
+    const auto marked = write_snapshots(work);
+    const JournalPosition batch_start = journal_.end();
     std::uint64_t events = 0;
     std::unordered_map<std::size_t, std::uint64_t> highest;
     for (auto& b : work) {
@@ -79,6 +129,7 @@ void HistoryStore::journal_loop() {
     }
     durable_cv_.notify_one();
     for (const auto& [shard, seq] : highest) on_durable_(shard, seq);
+    retain(marked, batch_start);
     check_bound();
   }
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -33,6 +34,11 @@ struct StoreOptions {
   std::uint64_t journal_free_bytes_min = 64ULL << 20;  // less room than this at start: refused
   std::chrono::milliseconds retry_max{5000};    // backoff cap while the database is away
   int retention_days = 400;                     // daily partitions of events and messages kept
+  // The node's shards: once each has a snapshot marked, journal segments before the oldest of
+  // those marks (and before the database's cursor) are removed. 0: segments are kept.
+  std::size_t shards = 0;
+  std::uint64_t snapshot_calls = 50'000;             // a shard snapshots after this many calls
+  std::chrono::milliseconds snapshot_interval{60'000};  // or after this long with at least one call
 };
 
 struct StoreStats {
@@ -51,6 +57,9 @@ struct StoreStats {
   std::atomic<std::uint64_t> base_backlog{0}, base_journaled{0}, base_written{0};
   std::atomic<std::uint64_t> quarantined{0};        // events PostgreSQL refused since start, kept aside
   std::atomic<std::int64_t> quarantined_in_db{0};   // this node's rows in quarantined_events (read at connect)
+  std::atomic<std::uint64_t> snapshots{0};          // snapshot files written and marked
+  std::atomic<std::uint64_t> snapshot_errors{0};    // snapshots that could not be written (the journal still has all)
+  std::atomic<std::uint64_t> segments_removed{0};   // journal segments covered by snapshots and the cursor
 };
 
 // Whether this node's journal can continue from the database's cursor: "" when it can, else
@@ -68,6 +77,7 @@ class HistoryStore : public core::HistorySink {
 
   void start();
   void submit(std::size_t shard, std::uint64_t seq, switchboard::v1::JournalEntry&& entry) override;
+  void submit_snapshot(std::size_t shard, std::uint64_t seq, std::string&& snapshot) override;
   // Events without a call (tests and benchmarks of the writer): one entry holding them.
   void submit(std::size_t shard, std::uint64_t seq, std::vector<switchboard::v1::HistoryEvent>&& events);
   // Flushes the journal and gives the writer up to `drain` to catch up, then stops both threads.
@@ -88,6 +98,7 @@ class HistoryStore : public core::HistorySink {
     std::size_t shard;
     std::uint64_t seq;
     switchboard::v1::JournalEntry entry;
+    std::string snapshot;  // set: a snapshot to write, then mark with `entry`
   };
   void journal_loop();
   void writer_loop();
@@ -99,6 +110,11 @@ class HistoryStore : public core::HistorySink {
                        const std::vector<JournalPosition>& ends, std::size_t lo, std::size_t hi);
   void wait_backoff();
   void check_bound();
+  // Journal thread: writes the batch's snapshot files and turns their entries into markers;
+  // returns the shards marked.
+  std::vector<std::pair<std::size_t, std::string>> write_snapshots(std::vector<Batch>& work);
+  // Journal thread, after a sync: the marks are durable; drop what they and the cursor cover.
+  void retain(const std::vector<std::pair<std::size_t, std::string>>& marked, JournalPosition batch_start);
 
   StoreOptions options_;
   Durable on_durable_;
@@ -117,6 +133,8 @@ class HistoryStore : public core::HistorySink {
   std::chrono::steady_clock::time_point writer_deadline_{};
   std::string writer_problem_;              // guarded by durable_mutex_
   std::chrono::milliseconds backoff_{100};  // writer thread only: grows across failed batches and connects
+
+  std::map<std::size_t, JournalPosition> marked_at_;  // journal thread: each shard's newest durable mark
 
   std::thread journal_thread_, writer_thread_;
 };

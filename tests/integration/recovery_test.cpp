@@ -172,12 +172,25 @@ std::string shop_series(const std::string& metrics) {
 struct DayResult {
   std::string figures, metrics, sql;
   std::vector<std::string> acked;
+  std::uint64_t first_segment = 0;  // the journal's oldest segment at the end
+  std::string snapshot_metrics;
 };
+
+// A shard snapshots every 13 calls and segments roll at 8 KiB, so the day's restarts load
+// mid-day snapshots and the journal drops segments the snapshots and the database cover.
+const char* snapshot_store_keys = "snapshot_calls = 13\nsegment_bytes_max = 8192\n\n";
+
+std::uint64_t first_segment(const std::string& journal) {
+  std::uint64_t first = UINT64_MAX;
+  for (const auto& f : std::filesystem::directory_iterator(journal))
+    if (f.path().extension() == ".journal") first = std::min<std::uint64_t>(first, std::stoull(f.path().stem().string()));
+  return first;
+}
 
 DayResult play(std::uint32_t seed, int steps, const std::set<int>& crashes) {
   TestPostgres pg;
   const std::string journal = temp_dir();
-  CrashDay day(seed, store_toml(pg, journal) + crash_shop_toml);
+  CrashDay day(seed, store_toml(pg, journal) + snapshot_store_keys + crash_shop_toml);
   for (int i = 0; i < steps; ++i) {
     if (crashes.count(i) > 0) day.crash();
     day.step();
@@ -192,12 +205,18 @@ DayResult play(std::uint32_t seed, int steps, const std::set<int>& crashes) {
           pg.query("SELECT json_agg(a ORDER BY agent_id)::text FROM agent_day_figures a WHERE shop_id = 'crash'") + "\n" +
           pg.query("SELECT count(*) FROM sessions WHERE shop_id = 'crash' AND closed_at IS NULL");
   r.acked = day.acked();
+  REQUIRE(s.advance_ms(1).status == 200);  // one more journal batch, after the cursor passed the rest
+  REQUIRE(s.advance_ms(1).status == 200);
+  r.first_segment = first_segment(journal);
+  for (const char* name : {"switchboard_snapshots_total", "switchboard_journal_segments_removed_total"})
+    r.snapshot_metrics += s.metric(name) > 0 ? "" : std::string(name) + " is 0; ";
   // Every acknowledged text (each body unique) is kept exactly once.
   std::string bodies;
   for (const auto& b : r.acked) bodies += (bodies.empty() ? "'" : ",'") + b + "'";
   if (!bodies.empty())
     CHECK(pg.query("SELECT count(*) || '/' || count(DISTINCT body) FROM messages WHERE body IN (" + bodies + ")") ==
           std::to_string(r.acked.size()) + "/" + std::to_string(r.acked.size()));
+  if (std::getenv("SB_KEEP")) std::system(("ls -la " + journal + " " + journal + "/snapshots; cp -r " + journal + " /tmp/kept").c_str());
   std::system(("rm -rf " + journal).c_str());
   return r;
 }
@@ -219,6 +238,10 @@ TEST_CASE("kill -9 at three moments of a day: every figure equals the day withou
       std::ofstream(std::string(dir) + "/" + name + ".txt") << r->figures << "\n" << r->metrics << "\n" << r->sql << "\n";
   }
   CHECK(crashed.acked.size() == calm.acked.size());
+  // Restarts loaded snapshots and the journal shed what they cover: recovery did not need segment 1.
+  CHECK(crashed.first_segment > 1);
+  INFO(calm.snapshot_metrics << crashed.snapshot_metrics);
+  CHECK(calm.snapshot_metrics.empty());
   CHECK(crashed.figures == calm.figures);
   CHECK(crashed.metrics == calm.metrics);
   CHECK(crashed.sql == calm.sql);
@@ -253,6 +276,24 @@ TEST_CASE("a journal this configuration cannot replay is refused at start with w
   CHECK_THAT(refusal(store + crash_shop_toml, two_shards), Catch::Contains("start with the same server.threads"));
   CHECK_THAT(refusal(store + "[[shops]]\nid = \"other\"\n[[shops.skills]]\nname = \"general\"\n", three_shards),
              Catch::Contains("holds live state of shop \"crash\", which this config lacks"));
+  // The marked snapshot of "crash"'s shard, damaged, then gone.
+  auto marked_snapshot = [&] {
+    std::string found;
+    for (const auto& f : std::filesystem::directory_iterator(journal + "/snapshots"))
+      if (f.path().filename().string().rfind("shard-1-", 0) == 0) found = f.path().string();
+    REQUIRE(!found.empty());
+    return found;
+  };
+  std::string snapshot = marked_snapshot();
+  const auto intact = std::filesystem::file_size(snapshot);
+  std::ofstream(snapshot, std::ios::app) << "x";
+  CHECK_THAT(refusal(store + crash_shop_toml, three_shards), Catch::Contains(snapshot + " is damaged") &&
+                                                                 Catch::Contains("Restore the file from a backup"));
+  std::filesystem::resize_file(snapshot, intact);
+  CHECK_THAT(refusal(store + crash_shop_toml, three_shards), Catch::Contains("started"));
+  snapshot = marked_snapshot();  // that start snapshotted again
+  std::filesystem::remove(snapshot);
+  CHECK_THAT(refusal(store + crash_shop_toml, three_shards), Catch::Contains(snapshot + " named by the journal cannot be opened"));
   std::filesystem::remove(journal + "/0000000000000001.journal");
   std::ofstream(journal + "/0000000000000002.journal");
   CHECK_THAT(refusal(store + crash_shop_toml, three_shards), Catch::Contains("the calls before it are gone"));

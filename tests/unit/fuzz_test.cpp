@@ -69,3 +69,22 @@ TEST_CASE("crash-and-recover at random calls of a day changes no figure", "[fuzz
     CHECK(crashed.figures == calm.figures);
   }
 }
+
+TEST_CASE("snapshots loaded mid-day, and crashes recovered from the newest snapshot, change no figure",
+          "[fuzz][recovery][snapshot]") {
+  for (std::uint64_t seed : {3u, 11u, 29u, 57u, 101u}) {
+    INFO("seed " << seed);
+    const auto calm = fuzz_day(FuzzOptions{seed, 2500, InjectedBug::none});
+    const auto snapped = fuzz_day(FuzzOptions{seed, 2500, InjectedBug::none, 0, 4});
+    const auto crashed = fuzz_day(FuzzOptions{seed, 2500, InjectedBug::none, 3, 3});
+    REQUIRE(calm.ok);
+    INFO(snapped.failure << crashed.failure);
+    REQUIRE(snapped.ok);
+    REQUIRE(crashed.ok);
+    CHECK(snapped.snapshots >= 1);
+    CHECK(crashed.snapshots >= 1);
+    CHECK(crashed.recoveries >= 1);
+    CHECK(snapped.figures == calm.figures);
+    CHECK(crashed.figures == calm.figures);
+  }
+}
