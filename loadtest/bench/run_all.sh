@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark from a clean build and prints one table with the machine's description.
-# Each benchmark measures its baseline side by side in the same run. Takes about 12 minutes.
+# Each benchmark measures its baseline side by side in the same run. Takes about 15 minutes.
 #   loadtest/bench/run_all.sh [--quick]     --quick: smaller simulation and replay, no history benchmark
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -28,6 +28,9 @@ row "slow agent, 10,000 messages" "queue at bound, RSS < +50 MB, others' p99 wit
 row "500 slow handshakes" "connect p99 < 200 ms, all closed" "$(figure_of slow-handshakes)" "$(result_of slow-handshakes)"
 row "idle connections, 18,000" "<= 4 KB per connection" "$(figure_of idle-connections)" "$(result_of idle-connections)"
 row "relay throughput vs bare Beast echo" ">= 0.8x" "$(figure_of relay)" "$(result_of relay)"
+echo "== relay with history on" | tee -a "$log"
+loadtest/bench/run_relay_history.sh 2>&1 | tee -a "$log"
+row "relay with history on (journal, PostgreSQL) vs bare Beast echo" ">= 0.8x" "$(figure_of relay-history)" "$(result_of relay-history)"
 row "end-to-end latency, 10k connections, 10k msg/s" "p99 < 10 ms" "$(figure_of latency)" "$(result_of latency)"
 row "routing decision p99, server side" "< 1 ms" "$(figure_of routing-decision)" "$(result_of routing-decision)"
 
@@ -69,6 +72,10 @@ replay_sessions=100000
 echo "== replay" | tee -a "$log"
 loadtest/bench/run_replay.sh "$replay_sessions" 60 2>&1 | tee -a "$log" | tail -4
 row "replay of a $replay_sessions-session peak hour at 60x" "<= 70 s, figures exact" "$(figure_of replay)" "$(result_of replay)"
+
+echo "== restart after kill -9" | tee -a "$log"
+loadtest/bench/run_restart.sh "$replay_sessions" 60 2>&1 | grep -v Killed | tee -a "$log" | tail -3
+row "restart after kill -9 at the busiest moment of a $replay_sessions-session peak hour" "< 2 s to /readyz 200" "$(figure_of restart)" "$(result_of restart)"
 
 echo
 echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ)"

@@ -19,9 +19,9 @@ mkdir -p "$out"
 server=""
 load=""
 cleanup() {
-  [ -n "$load" ] && kill -9 "$load" 2>/dev/null
-  [ -n "$server" ] && kill -9 "$server" 2>/dev/null
-  pkill -9 -f "switchboard-load replay $out" 2>/dev/null
+  [ -z "$load" ] || kill -9 "$load" 2>/dev/null || true
+  [ -z "$server" ] || kill -9 "$server" 2>/dev/null || true
+  pkill -9 -f "switchboard-load replay $out" 2>/dev/null || true
   pg_stop
 }
 trap cleanup EXIT
@@ -30,7 +30,11 @@ pg_start
 build/switchboard generate-trace --shops 50 --sessions "$sessions" --seed 3 --hour 20 --out "$out/hour.pb" \
   --config-out "$out/hour.toml" >"$out/generate.txt"
 head -1 "$out/generate.txt"
-sed -i 's/^manual_clock_allowed = true/manual_clock_allowed = true\nconnections_max = 19500/' "$out/hour.toml"
+port=$((20000 + RANDOM % 20000))
+admin=$((port + 1))
+# /metrics (the open-connections gauge) from the admin listener, which needs no token.
+sed -i "s/^manual_clock_allowed = true/manual_clock_allowed = true\nconnections_max = 19500\nadmin_listen = \"127.0.0.1:$admin\"/" \
+  "$out/hour.toml"
 # [store] goes first: the generated file's tables follow.
 {
   printf '[store]\ndatabase_url = "%s"\n' "$pg_url"
@@ -38,7 +42,6 @@ sed -i 's/^manual_clock_allowed = true/manual_clock_allowed = true\nconnections_
   cat "$out/hour.toml"
 } >"$out/store.toml"
 
-port=$((20000 + RANDOM % 20000))
 start=$(date -u -d "@$(( $(date -u -d 2026-08-18T12:00:00Z +%s) - 360 ))" +%Y-%m-%dT%H:%M:%SZ)
 serve() {
   build/switchboard serve --config "$out/store.toml" --listen "127.0.0.1:$port" --clock scaled --speed "$speed" \
@@ -52,18 +55,19 @@ build/switchboard-load replay "$out/hour.pb" --config "$out/hour.toml" --connect
   --processes "$workers" --sources 10 --quiet >"$out/load.txt" 2>"$out/load.err" &
 load=$!
 
-# Open connections, once a second, from the node's own gauge; kill once they stop rising
-# (three samples below the peak) or at the hour's end.
+# Open connections, once a second, from the node's own gauge; kill once they have not risen
+# for ten samples (ten minutes of the hour at 60x) or at the hour's end.
 connections() {
-  curl -s "http://127.0.0.1:$port/metrics" | awk '/^switchboard_connections_open[ {]/{s+=$NF} END{printf "%d", s}'
+  curl -s "http://127.0.0.1:$admin/metrics" | awk '/^switchboard_connections_open[ {]/{s+=$NF} END{printf "%d", s}'
 }
 peak=0
 below=0
 for _ in $(seq 1 $((3600 / speed + 10))); do
   sleep 1
   c=$(connections)
+  echo "$(date +%s) $c" >>"$out/connections.txt"
   if [ "$c" -gt "$peak" ]; then peak=$c; below=0; else below=$((below + 1)); fi
-  [ "$below" -ge 3 ] && [ "$peak" -gt 1000 ] && break
+  [ "$below" -ge 10 ] && [ "$peak" -gt 1000 ] && break
 done
 echo "killing at $c open connections (peak $peak)"
 kill -9 "$server" "$load" 2>/dev/null || true

@@ -419,7 +419,7 @@ void read_store(const Reader& r, const toml::table& t, const std::string& source
   so.migrations_dir = r.str(t, "store", "migrations_dir", SB_MIGRATIONS_DIR);
   so.migrate_on_start = r.boolean(t, "store", "migrate_on_start", true);
   so.transcripts = r.boolean(t, "store", "transcripts", true);
-  so.batch_interval = std::chrono::milliseconds(r.integer(t, "store", "batch_interval_ms", 50, 1, 10'000));
+  so.batch_interval = std::chrono::milliseconds(r.integer(t, "store", "batch_interval_ms", 0, 0, 10'000));
   so.batch_events_max = static_cast<std::size_t>(u64("batch_events_max", 5000, 1, 1'000'000));
   so.journal_bytes_max = u64("journal_bytes_max", 4LL << 30, 1 << 20, 1LL << 50);
   so.segment_bytes_max = u64("segment_bytes_max", 64 << 20, 1 << 12, 1LL << 34);

@@ -39,6 +39,8 @@ sim::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>& 
     merged.arrivals += r.arrivals;
     merged.engine_calls += r.engine_calls;
     merged.steps_skipped += r.steps_skipped;
+    merged.snapshots += r.snapshots;
+    merged.broken.insert(merged.broken.end(), r.broken.begin(), r.broken.end());
     merged.near_misses.insert(merged.near_misses.end(), r.near_misses.begin(), r.near_misses.end());
     for (auto& f : r.figures) by_shop[f.shop_id()] = std::move(f);
     for (auto& n : r.notes)

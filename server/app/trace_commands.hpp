@@ -24,6 +24,7 @@ struct SimulateArgs {
   std::string report;       // optional: figures as JSON Lines (one ShopFigures per line)
   bool expect_same = false; // exit 1 unless every shop's figures equal the trace's own
   unsigned threads = 0;     // 0: one per core; shops are split between them
+  std::uint64_t snapshot_every = 0;  // > 0: restart from a snapshot every this many calls
   // The bug-hunting mode (sim/fuzz_day.hpp): seeds [seed, seed + seeds), `steps` actions each.
   bool fuzz = false;
   std::uint64_t seed = 1;

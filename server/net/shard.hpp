@@ -152,6 +152,7 @@ class Shard {
   // Snapshots (history on): every snapshot_calls_ calls or snapshot_interval_ with a call.
   std::uint64_t snapshot_calls_ = 50'000;
   std::chrono::milliseconds snapshot_interval_{60'000};
+  std::uint64_t divergences_logged_ = 0;
   std::uint64_t calls_since_snapshot_ = 0;
   std::chrono::steady_clock::time_point snapshot_last_ = std::chrono::steady_clock::now();
   bool snapshot_posted_ = false;

@@ -71,7 +71,7 @@ void WebsocketSession::do_read() {
 void WebsocketSession::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
     if (ec != websocket::error::closed) spdlog::debug("websocket read ended: {}", ec.message());
-    else if (ws_.reason().code == websocket::close_code::normal) departure_ = core::Departure::goodbye;
+    else if (ws_.reason().code == websocket::close_code::normal && !stopping_) departure_ = core::Departure::goodbye;
     ended();
     return;
   }
@@ -207,6 +207,7 @@ void WebsocketSession::shut_down(std::string reason, std::uint32_t reconnect_aft
     m->mutable_shutdown()->set_reconnect_after_ms(reconnect_after_ms);
     self->enqueue(std::make_shared<const OutgoingFrame>(std::move(m)));
     self->close_after_flush_ = true;
+    self->stopping_ = true;
     if (self->accepted_ && !self->writing_) self->close_with(websocket::close_code::going_away, "server shutting down");
   });
 }
@@ -254,7 +255,9 @@ void WebsocketSession::on_write(beast::error_code ec, std::size_t) {
 void WebsocketSession::close_with(websocket::close_code code, std::string reason) {
   if (closing_) return;
   closing_ = true;
-  departure_ = core::Departure::goodbye;  // we decided to end it: nothing to hold
+  // We decided to end it: nothing to hold, unless the node is stopping and the client was told
+  // to come back (to this node after its restart, or to the shop's new owner).
+  departure_ = stopping_ ? core::Departure::dropped : core::Departure::goodbye;
   if (!accepted_) {  // no close frame during the handshake: drop the socket, the accept then ends the session
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);

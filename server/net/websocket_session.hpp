@@ -73,6 +73,7 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   bool accepted_ = false;          // no write or close may start while the handshake's own write is pending
   bool writing_ = false;
   bool closing_ = false;
+  bool stopping_ = false;  // told `shutdown`: its chats are held for the reconnect grace
   bool close_after_flush_ = false;
   bool ended_ = false;
   // The shard that owns this connection's shop, once a hello went to it; `bound_` once the

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cassert>
+#include <map>
+#include <memory>
+#include <optional>
 #include <queue>
 #include <set>
 #include <unordered_map>
@@ -66,14 +69,15 @@ std::string member_key(const std::string& shop, const std::string& member) { ret
 class Player {
  public:
   Player(const std::vector<ShopConfig>& shops, const Trace& trace, SimulationOptions options)
-      : engine_(EngineOptions{"sim-", 64'000'000, options.check_invariants, false}, nullptr), trace_(trace), options_(options) {
+      : engine_(std::make_unique<Engine>(engine_options(options), nullptr)), trace_(trace), options_(options) {
     now_ = trace.header.start_ms();
     Output out;
     for (auto s : shops) {
       // Nobody reads transcripts in a simulation, and they do not move a figure.
       s.limits.transcript_messages_max = 0;
       shop_ids_.insert(s.id);
-      engine_.add_shop(std::move(s), now_, out);
+      configs_.emplace(s.id, s);
+      engine_->add_shop(std::move(s), now_, out);
     }
     out.clear();
   }
@@ -97,7 +101,7 @@ class Player {
     result_.engine_calls += calls_;
     const auto day = core::parse_date(trace_.header.day());
     for (const auto& id : trace_.header.shop_ids()) {
-      const ShopEngine* shop = engine_.shop(id);
+      const ShopEngine* shop = engine_->shop(id);
       if (shop == nullptr) {
         result_.shops_missing.push_back(id);
         continue;
@@ -128,19 +132,20 @@ class Player {
   void play() {
     Output& out = out_;
     while (const Ev* next = next_event()) {
-      if (auto due = engine_.next_due(); due && *due < next->at) {
+      if (auto due = engine_->next_due(); due && *due < next->at) {
         // Timers first: what they cause (an assignment) may schedule actions before `next`.
         now_ = std::max(now_, *due);
-        engine_.advance(now_, out);
+        engine_->advance(now_, out);
         absorb(out);
         continue;
       }
       const Ev ev = take_event();
       now_ = std::max(now_, ev.at);
       execute(ev);
+      round_trip();
     }
     now_ = std::max(now_, trace_.header.end_ms());
-    engine_.advance(now_, out);
+    engine_->advance(now_, out);
     absorb(out);
   }
 
@@ -149,7 +154,7 @@ class Player {
   // One call into the engine; returns the id an ack carried (a left message's), if any.
   std::string call(const Actor& a, const v1::ClientMessage& m) {
     ++calls_;
-    engine_.handle(now_, a, m, out_);
+    engine_->handle(now_, a, m, out_);
     std::string acked = out_.reply && out_.reply->has_ack() ? out_.reply->ack().id() : std::string();
     absorb(out_);
     return acked;
@@ -157,13 +162,13 @@ class Player {
 
   void join(const Actor& a) {
     ++calls_;
-    engine_.person_joined(now_, a, out_);
+    engine_->person_joined(now_, a, out_);
     absorb(out_);
   }
 
   void leave(const Actor& a) {
     ++calls_;
-    engine_.person_left(now_, a, out_, Departure::goodbye);
+    engine_->person_left(now_, a, out_, Departure::goodbye);
     absorb(out_);
   }
 
@@ -174,7 +179,7 @@ class Player {
   static Actor agent(const Chat& c) { return {v1::ROLE_AGENT, c.customer.arrival().shop_id(), c.customer.agent()}; }
 
   bool agent_known(const std::string& shop, const std::string& agent_id) {
-    const ShopEngine* s = engine_.shop(shop);
+    const ShopEngine* s = engine_->shop(shop);
     if (s == nullptr) return false;
     for (const auto& a : s->config().agents)
       if (a.id == agent_id) return true;
@@ -189,7 +194,7 @@ class Player {
   static std::string queue_key(const Chat& c) { return c.customer.arrival().shop_id() + '\x1f' + c.customer.arrival().skill(); }
 
   DurationMs threshold_of(const Chat& c) {
-    const ShopEngine* s = engine_.shop(c.customer.arrival().shop_id());
+    const ShopEngine* s = engine_->shop(c.customer.arrival().shop_id());
     return s == nullptr ? 45'000 : s->config().thresholds.first_response_threshold_ms;
   }
 
@@ -204,7 +209,7 @@ class Player {
       case Act::planned: return act(ev.index, ev.planned);
       case Act::order: {
         ++calls_;
-        engine_.order(now_, trace_.records[ev.index].order().order(), out_);
+        engine_->order(now_, trace_.records[ev.index].order().order(), out_);
         absorb(out_);
         return;
       }
@@ -277,7 +282,7 @@ class Player {
 
   void left_reply(const v1::TraceLeftReply& r) {
     auto it = left_ids_.find(member_key(r.shop_id(), r.member_id()));
-    const ShopEngine* shop = engine_.shop(r.shop_id());
+    const ShopEngine* shop = engine_->shop(r.shop_id());
     if (it == left_ids_.end() || shop == nullptr || shop->config().agents.empty()) return;
     std::string by = r.agent_id();
     if (!agent_known(r.shop_id(), by)) by = shop->config().agents.front().id;
@@ -331,7 +336,33 @@ class Player {
     out.clear();
   }
 
-  Engine engine_;
+  static EngineOptions engine_options(const SimulationOptions& o) {
+    return EngineOptions{"sim-", 64'000'000, o.check_invariants, o.snapshot_every_calls > 0};
+  }
+
+  // The engine saved, loaded into a fresh one that plays on, as after a restart from a
+  // snapshot; the loaded engine must save the same bytes.
+  void round_trip() {
+    if (options_.snapshot_every_calls == 0 || calls_ < snapshot_due_) return;
+    snapshot_due_ = calls_ + options_.snapshot_every_calls;
+    v1::EngineSnapshot saved, again;
+    engine_->save(saved);
+    auto fresh = std::make_unique<Engine>(engine_options(options_), nullptr);
+    std::string why;
+    const bool loaded = fresh->restore(saved, [&](const std::string& id) -> std::optional<ShopConfig> {
+      auto it = configs_.find(id);
+      return it == configs_.end() ? std::nullopt : std::optional<ShopConfig>(it->second);
+    }, why);
+    if (loaded) fresh->save(again);
+    if (!loaded || again.SerializeAsString() != saved.SerializeAsString())
+      result_.broken.push_back("snapshot at call " + std::to_string(calls_) + ": " + (loaded ? "saves other bytes once loaded" : why));
+    engine_ = std::move(fresh);
+    ++result_.snapshots;
+  }
+
+  std::unique_ptr<Engine> engine_;
+  std::map<std::string, ShopConfig> configs_;
+  std::uint64_t snapshot_due_ = 0;
   Output out_;  // reused by every call: its vectors keep their capacity
   const Trace& trace_;
   SimulationOptions options_;

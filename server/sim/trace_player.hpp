@@ -22,6 +22,10 @@ struct SimulationOptions {
   // Every invariant of every shop after every call (slow: the bug-hunting runs and the tests);
   // without it the figures' identities are still checked once, at the end.
   bool check_invariants = false;
+  // > 0: every this many calls the engine is saved as a snapshot and loaded into a fresh one
+  // that plays on (history events are then built too, as on a server), to show a restart from a
+  // snapshot changes nothing.
+  std::uint64_t snapshot_every_calls = 0;
 };
 
 // Something in the played day that happened within the margin of a threshold, so that a few
@@ -42,6 +46,7 @@ struct SimulationResult {
   std::vector<switchboard::v1::ShopFigures> figures;  // per shop of the trace, its day
   std::uint64_t arrivals = 0;
   std::uint64_t engine_calls = 0;
+  std::uint64_t snapshots = 0;          // with SimulationOptions::snapshot_every_calls
   std::uint64_t steps_skipped = 0;      // the chat had moved on (closed, transferred, handed back)
   std::vector<std::string> notes;       // e.g. agents the config lacks
   std::vector<std::string> shops_missing;  // shops of the trace the config lacks: not simulated

@@ -100,8 +100,9 @@ void HistoryStore::journal_loop() {
       std::unique_lock lock(mutex_);
       cv_.wait(lock, [&] { return !pending_.empty() || stopping_; });
       if (pending_.empty() && stopping_) return;
-      // Group commit: collect for one batch interval after the first event arrives.
-      if (!stopping_) cv_.wait_for(lock, options_.batch_interval, [&] { return stopping_; });
+      // Group commit: what arrived while the last fsync ran goes in one batch; a batch interval,
+      // when set, collects longer (fewer fsyncs, later acks).
+      if (!stopping_ && options_.batch_interval.count() > 0) cv_.wait_for(lock, options_.batch_interval, [&] { return stopping_; });
       work.swap(pending_);
     }
     flat.clear();

@@ -27,7 +27,7 @@ struct StoreOptions {
   std::string migrations_dir;
   bool migrate_on_start = true;
   bool transcripts = true;
-  std::chrono::milliseconds batch_interval{50};
+  std::chrono::milliseconds batch_interval{0};  // 0: write as soon as the previous fsync is done
   std::size_t batch_events_max = 5000;          // per PostgreSQL transaction
   std::uint64_t journal_bytes_max = 4ULL << 30;  // backlog over this: not ready (see docs/history.md)
   std::uint64_t segment_bytes_max = 64ULL << 20;

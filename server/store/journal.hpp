@@ -78,11 +78,11 @@ class JournalReader {
                     std::vector<switchboard::v1::JournalEntry>& out, JournalPosition& next, std::string& error);
   // Deletes segments wholly before `pos`.
   void remove_before(JournalPosition pos);
-
- private:
   // Hands each record's payload and its start and end to `take` until it returns false.
   bool scan(JournalPosition from, JournalPosition limit, JournalPosition& next, std::string& error,
             const std::function<bool(const std::string&, JournalPosition, JournalPosition)>& take);
+
+ private:
   std::string dir_;
 };
 

@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "store_helpers.hpp"
 #include "support/server_process.hpp"
@@ -27,7 +28,7 @@ namespace {
 const std::vector<std::string> manual_clock{"--clock", "manual", "--clock-start", "2026-08-18T10:00:00+08:00"};
 
 // The driver asks far faster than a person types.
-const char* server_extra = "manual_clock_allowed = true\nmessages_per_second_max = 10000\n";
+const char* server_extra = "manual_clock_allowed = true\nmessages_per_second_max = 10000\ndrain_window_ms = 0\n";
 
 // Two agents of window 2 for eight customers: some always wait.
 const char* crash_shop_toml = R"(
@@ -66,16 +67,22 @@ class CrashDay {
     for (int i = 1; i <= 2; ++i) ask(people_[i], R"("setAgentStatus":{"status":"AGENT_STATUS_ONLINE"})");
   }
 
-  // A crash: SIGKILL, a restart on the same journal, every client back with its resume token.
-  void crash() {
+  // A crash (SIGKILL) or a planned restart (SIGTERM: clients are told `shutdown`, their chats
+  // held for the reconnect grace), a restart on the same journal, every client back with its
+  // resume token.
+  void crash(bool planned) {
     held_.clear();
     const auto view = shop_view();
     for (const auto& s : view.sessions()) held_.insert(s.member_id());
     for (const auto& q : view.queues())
       for (const auto& w : q.waiting()) held_.insert(w.member_id());
-    server_->kill9();
+    if (planned) REQUIRE(server_->stop() == 0);
+    else server_->kill9();
     for (auto& p : people_) p.client.reset();
     server_ = std::make_unique<ServerProcess>(toml_, manual_clock, server_extra);
+    // Every replayed call made the events journaled for it: the state is the one before the crash.
+    const std::string log = server_->stderr_text();
+    CHECK_THAT(log, Catch::Contains("recovery: ") && !Catch::Contains("made other history events"));
     connect_all();
   }
 
@@ -192,7 +199,7 @@ DayResult play(std::uint32_t seed, int steps, const std::set<int>& crashes) {
   const std::string journal = temp_dir();
   CrashDay day(seed, store_toml(pg, journal) + snapshot_store_keys + crash_shop_toml);
   for (int i = 0; i < steps; ++i) {
-    if (crashes.count(i) > 0) day.crash();
+    if (crashes.count(i) > 0) day.crash(i == *std::next(crashes.begin()));  // the second one is planned
     day.step();
   }
   ServerProcess& s = day.server();
@@ -223,13 +230,13 @@ DayResult play(std::uint32_t seed, int steps, const std::set<int>& crashes) {
 
 }  // namespace
 
-TEST_CASE("kill -9 at three moments of a day: every figure equals the day without a crash", "[recovery][crash]") {
+TEST_CASE("kill -9 at three moments and a SIGTERM restart in a day: every figure equals the day without them", "[recovery][crash]") {
   const std::uint32_t seed = std::random_device{}();
   INFO("seed " << seed);
   constexpr int steps = 90;
   std::mt19937 pick(seed);
   std::set<int> crashes;
-  while (crashes.size() < 3) crashes.insert(5 + static_cast<int>(pick() % (steps - 5)));
+  while (crashes.size() < 4) crashes.insert(5 + static_cast<int>(pick() % (steps - 5)));
   const DayResult calm = play(seed, steps, {});
   const DayResult crashed = play(seed, steps, crashes);
   REQUIRE(!calm.acked.empty());
@@ -297,5 +304,74 @@ TEST_CASE("a journal this configuration cannot replay is refused at start with w
   std::filesystem::remove(journal + "/0000000000000001.journal");
   std::ofstream(journal + "/0000000000000002.journal");
   CHECK_THAT(refusal(store + crash_shop_toml, three_shards), Catch::Contains("the calls before it are gone"));
+  std::system(("rm -rf " + journal).c_str());
+}
+
+// Real downtime on the scaled clock (20x: 1 s real is 20 s of the shop's time). The clock
+// resumes at the last journaled time, so the outage itself takes none of the shop's time; the
+// connections cut count as dropped there, their grace running from that moment; the pending
+// 45-second clock goes on and is judged when due; a customer not back within the grace has
+// abandoned.
+TEST_CASE("a crash on the scaled clock: time resumes at the last journaled call, grace and clocks run from there", "[recovery][crash]") {
+  const std::string journal = temp_dir();
+  const std::string store = "[store]\ndatabase_url = \"postgresql://127.0.0.1:1/none\"\njournal_dir = \"" + journal +
+                            "\"\nbatch_interval_ms = 0\n\n";
+  const std::string shop = std::string(crash_shop_toml).substr(0, std::string(crash_shop_toml).find("[[shops.agents]]\nid = \"a1\"")) +
+                           "[shops.thresholds]\nreconnect_grace_s = 20\n";
+  const std::vector<std::string> scaled{"--clock", "scaled", "--speed", "20", "--clock-start", "2026-08-18T10:00:00+08:00"};
+  auto server = std::make_unique<ServerProcess>(store + shop, scaled, server_extra);
+  auto hello = [&](JsonClient& c, const std::string& role, const std::string& id, const std::string& resume = "") {
+    c.send(R"({"requestId":"h","hello":{"role":")" + role + R"(","shopId":"crash","memberId":")" + id + R"(","token":")" +
+           (resume.empty() ? server->token("crash", id, role == "ROLE_AGENT" ? "agent" : "customer") : "") +
+           R"(","resumeToken":")" + resume + R"("}})");
+    const auto w = c.reply("h");
+    REQUIRE(w.has_welcome());
+    return w.welcome();
+  };
+  auto server_time_s = [&](JsonClient& c) {
+    c.send(R"({"requestId":"p","ping":{}})");
+    return c.reply("p").pong().server_time().seconds();
+  };
+  std::string agent_resume, m1_resume;
+  std::int64_t crashed_at = 0;
+  {
+    JsonClient agent(server->port()), m1(server->port()), m2(server->port());
+    agent_resume = hello(agent, "ROLE_AGENT", "a0").resume_token();
+    agent.send(R"({"requestId":"on","setAgentStatus":{"status":"AGENT_STATUS_ONLINE"}})");
+    REQUIRE(agent.reply("on").has_ack());
+    m1_resume = hello(m1, "ROLE_CUSTOMER", "m1").resume_token();
+    hello(m2, "ROLE_CUSTOMER", "m2");
+    for (auto* c : {&m1, &m2}) {
+      c->send(R"({"requestId":"e","enter":{}})");
+      REQUIRE(c->reply("e").has_ack());
+    }
+    // m1 and m2 have a0 (window 2) and no reply yet: their 45-second clocks run.
+    for (auto* c : {&m1, &m2}) {
+      c->send(R"({"requestId":"t","sendText":{"text":"hello?"}})");
+      REQUIRE(c->reply("t").has_ack());
+      REQUIRE(c->expect(BC::kAssigned).has_assigned());
+    }
+    crashed_at = server_time_s(m1);
+    server->kill9();
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // 40 s of the shop's time, were it counted
+  server = std::make_unique<ServerProcess>(store + shop, scaled, server_extra);
+  JsonClient agent(server->port()), m1(server->port());
+  // Back where it was: neither at --clock-start nor 40 s later.
+  const auto resumed_at = server_time_s(agent);
+  CHECK(resumed_at >= crashed_at);
+  CHECK(resumed_at <= crashed_at + 8);
+  CHECK(hello(agent, "ROLE_AGENT", "a0", agent_resume).resumed());
+  CHECK(hello(m1, "ROLE_CUSTOMER", "m1", m1_resume).resumed());
+  // m2 does not come back: after its 20-s grace its chat is gone (its session closes as the
+  // customer's leaving). m1's leg, still unanswered, breaches 45 s after it started.
+  const auto closed = agent.expect(BC::kSessionClosed, std::chrono::milliseconds(3000));
+  CHECK(closed.session_closed().reason() == v1::CLOSE_REASON_CUSTOMER_LEFT);
+  const auto breach = agent.expect(BC::kFirstResponseBreach, std::chrono::milliseconds(4000));
+  CHECK(breach.has_first_response_breach());
+  const auto figures = server->get("/api/v1/shops/crash/figures?date=2026-08-18", server->token("crash", "sup", "supervisor"));
+  REQUIRE(figures.status == 200);
+  INFO(figures.body);
+  CHECK_THAT(figures.body, Catch::Contains("\"firstResponseBreaches\":1"));
   std::system(("rm -rf " + journal).c_str());
 }

@@ -57,6 +57,16 @@ TEST_CASE("a synthetic day simulates to its own figures, the same for the same s
   CHECK(!same_figures(app::generate_day(small_day(8)).trace.figures, day.trace.figures));
 }
 
+TEST_CASE("a day restarted from a snapshot every few hundred calls keeps its figures", "[trace][snapshot]") {
+  const auto day = app::generate_day(small_day(11));
+  sim::SimulationOptions o;
+  o.snapshot_every_calls = 700;
+  const auto run = sim::simulate(day.shops, day.trace, o);
+  CHECK(run.snapshots > 5);
+  CHECK(run.broken.empty());
+  CHECK(same_figures(run.figures, day.trace.figures));
+}
+
 TEST_CASE("the generator keeps replies, waits and patiences clear of their thresholds for live replay", "[trace]") {
   app::SyntheticOptions o;
   o.shops = 4;
