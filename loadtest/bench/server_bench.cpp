@@ -412,8 +412,12 @@ int relay_throughput(int pairs, int seconds, int rounds, const std::string& data
   const std::string load = SWITCHBOARD_LOAD_BINARY;
   std::vector<double> echo_rates, sb_rates, ratios;
   const std::string journal = "/tmp/sb-relay-journal-" + std::to_string(getpid());
-  const std::string store = database.empty() ? "" : "[store]\ndatabase_url = \"" + database + "\"\njournal_dir = \"" + journal +
-                                                        "\"\nnode_id = \"relay\"\n\n";
+  // Each round a new journal, so a new node id: the database's cursor of the last round's node
+  // must not be asked to follow a journal it has never seen.
+  auto store = [&](int round) {
+    return database.empty() ? std::string() : "[store]\ndatabase_url = \"" + database + "\"\njournal_dir = \"" + journal +
+                                                  "\"\nnode_id = \"relay" + std::to_string(round) + "\"\n\n";
+  };
   const char* label = database.empty() ? "relay" : "relay-history";
   std::printf("%s: %d pairs, 8 messages in flight each, 100-byte chat lines, JSON text frames; %d rounds%s\n", label, pairs,
               rounds, database.empty() ? "" : "; history on (journal fsync per batch, PostgreSQL)");
@@ -422,7 +426,7 @@ int relay_throughput(int pairs, int seconds, int rounds, const std::string& data
                                              std::to_string(pairs), "--seconds", std::to_string(seconds)}));
     // A fresh server each round: every round starts its chats from nothing.
     std::filesystem::remove_all(journal);
-    ServerProcess server(store + shop, {}, "messages_per_second_max = 100000\nthrottle_strikes_max = 100000\n");
+    ServerProcess server(store(r) + shop, {}, "messages_per_second_max = 100000\nthrottle_strikes_max = 100000\n");
     const double sb = rate_of(run_capture({load, "relay", "--connect", "127.0.0.1:" + std::to_string(server.port()), "--config",
                                            config, "--pairs", std::to_string(pairs), "--seconds", std::to_string(seconds)}));
     echo_rates.push_back(echo);

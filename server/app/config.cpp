@@ -397,7 +397,7 @@ void check_database_url(const Reader& r, const std::string& url, const char* key
 
 void read_store(const Reader& r, const toml::table& t, const std::string& source, AppConfig& cfg) {
   r.only_keys(t, "store", {"database_url", "database_url_env", "journal_dir", "node_id", "migrations_dir", "migrate_on_start",
-                           "transcripts", "batch_interval_ms", "batch_events_max", "journal_bytes_max", "segment_bytes_max",
+                           "transcripts", "batch_interval_ms", "batch_events_max", "write_interval_ms", "journal_bytes_max", "segment_bytes_max",
                            "retention_days", "journal_free_bytes_min", "snapshot_calls", "snapshot_interval_ms"});
   store::StoreOptions so;
   so.database_url = r.str(t, "store", "database_url", "");
@@ -421,6 +421,7 @@ void read_store(const Reader& r, const toml::table& t, const std::string& source
   so.transcripts = r.boolean(t, "store", "transcripts", true);
   so.batch_interval = std::chrono::milliseconds(r.integer(t, "store", "batch_interval_ms", 0, 0, 10'000));
   so.batch_events_max = static_cast<std::size_t>(u64("batch_events_max", 5000, 1, 1'000'000));
+  so.write_interval = std::chrono::milliseconds(r.integer(t, "store", "write_interval_ms", 100, 0, 60'000));
   so.journal_bytes_max = u64("journal_bytes_max", 4LL << 30, 1 << 20, 1LL << 50);
   so.segment_bytes_max = u64("segment_bytes_max", 64 << 20, 1 << 12, 1LL << 34);
   so.retention_days = static_cast<int>(r.integer(t, "store", "retention_days", 400, 1, 100'000));

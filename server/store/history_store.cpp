@@ -370,6 +370,10 @@ void HistoryStore::writer_loop() {
     // from the journal's first segment (docs/architecture.md, "Crash recovery").
     applied = next;
     check_bound();
+    if (batch.size() < options_.batch_events_max && options_.write_interval.count() > 0) {
+      std::unique_lock lock(durable_mutex_);
+      durable_cv_.wait_for(lock, options_.write_interval, [&] { return writer_stop_; });
+    }
   }
 }
 

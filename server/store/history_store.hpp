@@ -29,6 +29,9 @@ struct StoreOptions {
   bool transcripts = true;
   std::chrono::milliseconds batch_interval{0};  // 0: write as soon as the previous fsync is done
   std::size_t batch_events_max = 5000;          // per PostgreSQL transaction
+  // After a transaction that took less than batch_events_max, the writer waits this long for
+  // more: fewer and larger transactions cost PostgreSQL far less CPU per event.
+  std::chrono::milliseconds write_interval{100};
   std::uint64_t journal_bytes_max = 4ULL << 30;  // backlog over this: not ready (see docs/history.md)
   std::uint64_t segment_bytes_max = 64ULL << 20;
   std::uint64_t journal_free_bytes_min = 64ULL << 20;  // less room than this at start: refused

@@ -30,6 +30,7 @@ bool PgWriter::connect(std::string& error) {
     // cursor with it, and the batch is written again from the journal.
     pqxx::nontransaction(*conn_).exec0("SET synchronous_commit = off");
     days_ready_.clear();
+    staging_ready_ = false;
     return true;
   } catch (const std::exception& e) {
     conn_.reset();
@@ -147,7 +148,10 @@ WriteResult PgWriter::write(std::span<const v1::HistoryEvent> events, JournalPos
       if (days_ready_.count(d) != 0) continue;
       tx.exec_params("SELECT switchboard_ensure_day($1::date)", d);
     }
-    tx.exec0("CREATE TEMP TABLE batch_events (LIKE history_batch_v2) ON COMMIT DROP");
+    // One staging table for the connection's life, emptied at each commit: creating one per
+    // batch cost PostgreSQL a file and catalog rows each time and made switchboard_apply_batch
+    // plan its statements again for every batch.
+    if (!staging_ready_) tx.exec0("CREATE TEMP TABLE IF NOT EXISTS batch_events (LIKE history_batch_v2) ON COMMIT DELETE ROWS");
     {
       pqxx::stream_to copy(tx, "batch_events", history_columns);
       for (const auto& e : events) {
@@ -162,6 +166,7 @@ WriteResult PgWriter::write(std::span<const v1::HistoryEvent> events, JournalPos
     const long fresh = tx.exec1("SELECT switchboard_apply_batch()")[0].as<long>();
     move_cursor(tx, node_id_, journal_id_, end);
     tx.commit();
+    staging_ready_ = true;
     return fresh;
   });
   if (result.status == WriteStatus::ok) days_ready_.insert(days.begin(), days.end());

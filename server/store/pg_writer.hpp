@@ -60,6 +60,7 @@ class PgWriter {
   bool transcripts_;
   std::unique_ptr<pqxx::connection> conn_;
   std::set<std::string> days_ready_;  // partitions known to exist
+  bool staging_ready_ = false;        // this connection has its temp table batch_events
 };
 
 }  // namespace sb::store
