@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libpqxx-dev libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev catch2 libtomlplusplus-dev libcli11-dev libspdlog-dev libssl-dev
-  postgresql-15 prometheus curl acl
+  postgresql-15 prometheus prometheus-alertmanager haproxy curl acl
   clang libclang-rt-14-dev slowhttptest
   libcpp-jwt-dev nlohmann-json3-dev python3-jwt openssl universal-ctags libhowardhinnant-date-dev
 )

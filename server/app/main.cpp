@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include "app/commands.hpp"
+#include "net/build_info.hpp"
 
 int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("switchboard"));
   CLI::App app{"Switchboard: routes live customer-service chats for marketplace shops and measures them."};
+  app.set_version_flag("--version", std::string("switchboard ") + sb::net::build_version + " (" + sb::net::build_revision + ")");
   app.require_subcommand(1);
   sb::app::Commands commands;
   sb::app::add_serve_command(app, commands);

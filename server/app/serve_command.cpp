@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "app/commands.hpp"
+#include "net/build_info.hpp"
 #include "core/time.hpp"
 #include "net/server.hpp"
 #include "net/shard.hpp"
@@ -207,6 +208,7 @@ int serve(const ServeArgs& a) {
     std::cerr << "switchboard: cannot listen on " << cfg->server.host << ":" << cfg->server.port << ": " << e.what() << "\n";
     return 1;
   }
+  spdlog::info("switchboard {} ({})", net::build_version, net::build_revision);
   std::cout << "switchboard listening on " << cfg->server.host << ":" << port << " (" << cfg->shops.size() << " shops, "
             << cfg->server.threads << " shards, " << a.clock << " clock)";
   if (cfg->server.admin_listener) std::cout << "; admin on " << cfg->server.admin_host << ":" << server.admin_port();

@@ -1,5 +1,7 @@
 #include "metrics.hpp"
 
+#include "build_info.hpp"
+
 #include <prometheus/text_serializer.h>
 
 #include <sstream>
@@ -30,7 +32,7 @@ constexpr std::array<Named, static_cast<std::size_t>(core::Counter::count_)> cou
     {"switchboard_members_converted_total", "Distinct inquiring members who ordered within the window, per shop day"},
     {"switchboard_orders_total", "Distinct order ids received"},
     {"switchboard_orders_duplicate_total", "Repeated deliveries of a known order id (counted once)"},
-    {"switchboard_requests_outside_hours_total", "First messages outside service hours (not requests)"},
+    {"switchboard_requests_outside_service_total", "First messages outside service hours (not requests)"},
     {"switchboard_shop_online_seconds_total", "Time with at least one agent online (accrued at interval ends and hour boundaries)"},
 }};
 
@@ -111,6 +113,13 @@ Metrics::Metrics()
   for (std::size_t i = 0; i < histograms_.size(); ++i)
     histograms_[i] =
         &prometheus::BuildHistogram().Name(histogram_names[i].name).Help(histogram_names[i].help).Register(*registry_);
+  // Always 1: the labels say which build answers, so a dashboard sees a mixed fleet during an upgrade.
+  prometheus::BuildGauge()
+      .Name("switchboard_build_info")
+      .Help("The running build: its version and source revision (always 1)")
+      .Register(*registry_)
+      .Add({{"version", build_version}, {"revision", build_revision}})
+      .Set(1);
 }
 
 const prometheus::Histogram::BucketBoundaries& Metrics::engine_call_buckets() {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "shops.hpp"
+#include "store_helpers.hpp"
 #include "support/server_process.hpp"
 
 using namespace sb::test;
@@ -33,6 +34,17 @@ TEST_CASE("healthz, readyz and /metrics answer; metric names carry no agent or m
     if (line.empty() || line[0] == '#') continue;
     CHECK(line.rfind("switchboard_", 0) == 0);
   }
+}
+
+TEST_CASE("--version and switchboard_build_info name the same build", "[integration][lifecycle]") {
+  int rc = 0;
+  const std::string out = run(binary_path() + " --version", rc);
+  CHECK(rc == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(out, m, std::regex(R"(^switchboard (\d+\.\d+\.\d+) \(([^)]+)\)\n$)")));
+  ServerProcess server(day_shop_toml, {});
+  CHECK_THAT(server.scrape(), Catch::Contains("switchboard_build_info{revision=\"" + m[2].str() + "\",version=\"" + m[1].str() + "\"} 1"));
+  CHECK_THAT(server.stderr_text(), Catch::Contains("switchboard " + m[1].str() + " (" + m[2].str() + ")"));
 }
 
 TEST_CASE("SIGTERM tells connected clients to reconnect elsewhere and exits cleanly", "[integration][lifecycle]") {
