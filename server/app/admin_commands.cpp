@@ -1,9 +1,13 @@
 // The operator's tools: `token` (mint a JWT), `check-config`, `migrate`, and `store
-// reset-cursor` (resolve a journal that does not match the database's cursor).
+// reset-cursor` (resolve a journal that does not match the database's cursor), and
+// `haproxy-config` (the proxy's config from the [cluster] assignment).
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "app/commands.hpp"
+#include "app/haproxy_config.hpp"
 #include "net/token.hpp"
 #include "store/migrations.hpp"
 #include "store/pg_writer.hpp"
@@ -70,6 +74,9 @@ int check_config_command(const std::string& path) {
     std::cout << path << ": ok: " << cfg.shops.size() << " shops\n";
     for (const auto& s : cfg.shops)
       std::cout << "  " << s.id << ": " << s.skills.size() << " skills, " << s.agents.size() << " agents\n";
+    if (cfg.cluster)
+      for (const auto& n : cfg.cluster->nodes)
+        std::cout << "  node " << n.id << " at " << n.address << ": " << n.shops.size() << " shops\n";
     return 0;
   } catch (const ConfigError& e) {
     std::cerr << e.what() << "\n";
@@ -154,9 +161,54 @@ void add_token(CLI::App& app, Commands& commands) {
   commands.push_back({cmd, [a] { return token_command(*a); }});
 }
 
+struct HaproxyArgs {
+  std::string config, out;
+  HaproxyOptions options;
+};
+
+int haproxy_config_command(HaproxyArgs a) {
+  const auto cfg = config_for("haproxy-config", a.config);
+  if (!cfg) return 2;
+  if (!cfg->cluster) {
+    std::cerr << "switchboard haproxy-config: " << a.config << " has no [cluster] assigning shops to nodes\n";
+    return 2;
+  }
+  if (a.options.tls_cert.empty() != a.options.tls_bind.empty()) {
+    std::cerr << "switchboard haproxy-config: --tls-bind and --tls-cert go together\n";
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(a.out, ec);
+  const auto dir = std::filesystem::absolute(a.out, ec);
+  a.options.map_path = (dir / "shops.map").string();
+  std::ofstream map(a.options.map_path), conf(dir / "haproxy.cfg");
+  map << haproxy_shops_map(*cfg->cluster);
+  conf << haproxy_config(*cfg->cluster, a.options);
+  if (!map || !conf) {
+    std::cerr << "switchboard haproxy-config: cannot write " << (dir / "haproxy.cfg").string() << " and shops.map\n";
+    return 1;
+  }
+  std::cout << "wrote " << (dir / "haproxy.cfg").string() << " and " << a.options.map_path << " ("
+            << cfg->cluster->nodes.size() << " nodes)\n";
+  return 0;
+}
+
+void add_haproxy_config(CLI::App& app, Commands& commands) {
+  auto a = std::make_shared<HaproxyArgs>();
+  auto* cmd = app.add_subcommand("haproxy-config", "Write HAProxy's config and shop map from the config's [cluster]");
+  cmd->add_option("--config", a->config, "Config file with the [cluster] (the nodes' own)")->required();
+  cmd->add_option("--out", a->out, "Folder for haproxy.cfg and shops.map")->required();
+  cmd->add_option("--bind", a->options.bind, "Public HTTP/WebSocket address (default 127.0.0.1:8080)");
+  cmd->add_option("--tls-bind", a->options.tls_bind, "HTTPS/wss address, with --tls-cert");
+  cmd->add_option("--tls-cert", a->options.tls_cert, "PEM holding the certificate and its private key");
+  cmd->add_option("--connections-max", a->options.connections_max, "HAProxy's maxconn (default 9000)");
+  commands.push_back({cmd, [a] { return haproxy_config_command(*a); }});
+}
+
 }  // namespace
 
 void add_admin_commands(CLI::App& app, Commands& commands) {
+  add_haproxy_config(app, commands);
   add_token(app, commands);
   auto check = std::make_shared<std::string>();
   auto* check_cmd = app.add_subcommand("check-config", "Validate a config file and print what it describes");

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -416,6 +417,7 @@ void read_store(const Reader& r, const toml::table& t, const std::string& source
   so.journal_dir = r.str(t, "store", "journal_dir", so.journal_dir);
   so.journal_free_bytes_min = u64("journal_free_bytes_min", 64LL << 20, 0, 1LL << 50);
   so.node_id = r.str(t, "store", "node_id", so.node_id);
+  cfg.node_id_given = t.contains("node_id");
   so.migrations_dir = r.str(t, "store", "migrations_dir", SB_MIGRATIONS_DIR);
   so.migrate_on_start = r.boolean(t, "store", "migrate_on_start", true);
   so.transcripts = r.boolean(t, "store", "transcripts", true);
@@ -430,7 +432,73 @@ void read_store(const Reader& r, const toml::table& t, const std::string& source
   cfg.store = so;
 }
 
+void read_cluster(const Reader& r, const toml::table& t, AppConfig& cfg) {
+  r.only_keys(t, "cluster", {"node", "nodes"});
+  Cluster c;
+  c.node = r.str(t, "cluster", "node", "");
+  const auto nodes = r.tables(t, "cluster", "nodes");
+  if (nodes.empty()) r.fail("cluster.nodes", "at least one [[cluster.nodes]] is required in a [cluster]");
+  std::set<std::string> shops_known;
+  for (const auto& s : cfg.shops) shops_known.insert(s.id);
+  std::map<std::string, std::string> owner;  // shop -> node
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const std::string w = "cluster.nodes[" + std::to_string(i) + "]";
+    r.only_keys(*nodes[i], w, {"id", "address", "shops"});
+    ClusterNode n{r.str(*nodes[i], w, "id", "", true), r.str(*nodes[i], w, "address", "", true), r.strings(*nodes[i], w, "shops")};
+    std::string host;
+    unsigned short port = 0;
+    try {
+      parse_listen(n.address, Reader::join(w, "address"), host, port);
+    } catch (const ConfigError&) {
+      r.fail(Reader::join(w, "address"), "must be HOST:PORT of the node's public listener, got \"" + n.address + "\"");
+    }
+    if (c.find(n.id) != nullptr) r.fail(Reader::join(w, "id"), "node \"" + n.id + "\" is listed twice");
+    for (const auto& shop : n.shops) {
+      if (shops_known.count(shop) == 0) r.fail(Reader::join(w, "shops"), "shop \"" + shop + "\" is not among the [[shops]]");
+      if (auto [it, fresh] = owner.emplace(shop, n.id); !fresh)
+        r.fail(Reader::join(w, "shops"), "shop \"" + shop + "\" is assigned to node \"" + it->second + "\" too; a shop has one node");
+    }
+    c.nodes.push_back(std::move(n));
+  }
+  for (const auto& shop : shops_known)
+    if (owner.count(shop) == 0) r.fail("cluster.nodes", "shop \"" + shop + "\" is assigned to no node");
+  if (!c.node.empty() && c.find(c.node) == nullptr) r.fail("cluster.node", "node \"" + c.node + "\" is not among cluster.nodes");
+  cfg.cluster = std::move(c);
+}
+
 }  // namespace
+
+const ClusterNode* Cluster::find(const std::string& id) const {
+  for (const auto& n : nodes)
+    if (n.id == id) return &n;
+  return nullptr;
+}
+
+const ClusterNode* Cluster::owner(const std::string& shop) const {
+  for (const auto& n : nodes)
+    if (std::find(n.shops.begin(), n.shops.end(), shop) != n.shops.end()) return &n;
+  return nullptr;
+}
+
+void assign_node(AppConfig& cfg, const std::string& node) {
+  if (!cfg.cluster) {
+    if (!node.empty()) throw ConfigError(cfg.path + ": --node " + node + " needs a [cluster] section assigning shops to nodes");
+    return;
+  }
+  Cluster& c = *cfg.cluster;
+  if (!node.empty()) c.node = node;
+  if (c.node.empty()) throw ConfigError(cfg.path + ": cluster.node: name this node (or start with --node ID)");
+  const ClusterNode* me = c.find(c.node);
+  if (me == nullptr) throw ConfigError(cfg.path + ": --node: node \"" + c.node + "\" is not among cluster.nodes");
+  std::vector<core::ShopConfig> mine;
+  for (auto& shop : cfg.shops) {
+    const ClusterNode* o = c.owner(shop.id);
+    if (o == me) mine.push_back(std::move(shop));
+    else cfg.server.shops_elsewhere[shop.id] = "node " + o->id + " (" + o->address + ")";
+  }
+  cfg.shops = std::move(mine);
+  if (cfg.store && !cfg.node_id_given) cfg.store->node_id = c.node;
+}
 
 void parse_listen(const std::string& text, const std::string& what, std::string& host, unsigned short& port) {
   const auto colon = text.rfind(':');
@@ -454,7 +522,7 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
     throw ConfigError(msg.str());
   }
   const Reader r(source_name);
-  r.only_keys(root, "", {"server", "auth", "store", "shops"});
+  r.only_keys(root, "", {"server", "auth", "store", "shops", "cluster"});
   AppConfig cfg;
   cfg.path = source_name;
   auto& s = cfg.server;
@@ -469,6 +537,7 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
     if (!ids.insert(shop.id).second) r.fail("shops[" + std::to_string(i) + "].id", "shop \"" + shop.id + "\" is defined twice");
     cfg.shops.push_back(std::move(shop));
   }
+  if (const auto* t = r.table(root, "", "cluster")) read_cluster(r, *t, cfg);
   std::set<std::string> kids;
   for (const auto& k : s.keys.keys)
     if (!kids.insert(k.kid).second)

@@ -18,11 +18,28 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Several nodes behind a proxy: which node serves which shop (docs/operations.md). The same
+// [cluster] section in every node's config drives the nodes and `switchboard haproxy-config`.
+struct ClusterNode {
+  std::string id;
+  std::string address;  // HOST:PORT of its public listener, as the proxy reaches it
+  std::vector<std::string> shops;
+};
+
+struct Cluster {
+  std::string node;  // this node (cluster.node, or serve --node)
+  std::vector<ClusterNode> nodes;
+  const ClusterNode* find(const std::string& id) const;
+  const ClusterNode* owner(const std::string& shop) const;
+};
+
 struct AppConfig {
   std::string path;
   net::ServerOptions server;
   std::vector<core::ShopConfig> shops;
   std::optional<store::StoreOptions> store;  // absent: no history is kept
+  bool node_id_given = false;                 // store.node_id was set (else a cluster node names its cursor)
+  std::optional<Cluster> cluster;             // absent: one node serves every shop
   // Set when [store] names an environment variable that is not set: an error for the commands
   // that use the database (serve, migrate, check-config), not for those that do not (token).
   std::string store_problem;
@@ -38,6 +55,11 @@ std::string auth_toml(const std::string& kid, const std::string& secret);
 
 // Throws ConfigError.
 AppConfig load_config(const std::string& path);
+
+// With a [cluster]: makes `node` (empty: cluster.node) this node: cfg.shops keeps only its
+// shops, cfg.server.shops_elsewhere says where each other shop is, and the store's cursor is
+// named for the node unless store.node_id was given. Throws ConfigError for an unknown node.
+void assign_node(AppConfig& cfg, const std::string& node);
 AppConfig parse_config(const std::string& text, const std::string& source_name);
 
 // "host:port" -> host, port; throws ConfigError naming `what`.

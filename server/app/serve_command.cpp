@@ -29,6 +29,7 @@ struct ServeArgs {
   std::string config;
   std::string listen;
   int threads = 0;
+  std::string node;  // with a [cluster]: which node this is (overrides cluster.node)
   std::string clock = "system";
   std::string clock_start;
   double speed = 60;
@@ -138,6 +139,7 @@ std::optional<AppConfig> serve_config(const ServeArgs& a) {
   try {
     AppConfig cfg = load_config(a.config);
     if (!cfg.store_problem.empty()) throw ConfigError(cfg.store_problem);
+    assign_node(cfg, a.node);
     if (!a.listen.empty()) parse_listen(a.listen, "--listen", cfg.server.host, cfg.server.port);
     for (const auto& warning : check_runtime(cfg)) spdlog::warn("{}", warning);
     if (a.threads > 0) cfg.server.threads = static_cast<std::size_t>(a.threads);
@@ -212,6 +214,7 @@ int serve(const ServeArgs& a) {
   std::cout << "switchboard listening on " << cfg->server.host << ":" << port << " (" << cfg->shops.size() << " shops, "
             << cfg->server.threads << " shards, " << a.clock << " clock)";
   if (cfg->server.admin_listener) std::cout << "; admin on " << cfg->server.admin_host << ":" << server.admin_port();
+  if (cfg->cluster) std::cout << "; node " << cfg->cluster->node;
   std::cout << std::endl;
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
@@ -237,6 +240,7 @@ void add_serve_command(CLI::App& app, Commands& commands) {
   cmd->add_option("--config", a->config, "TOML config file")->required();
   cmd->add_option("--listen", a->listen, "HOST:PORT, overrides server.listen (port 0: any free port)");
   cmd->add_option("--threads", a->threads, "Shards (event-loop threads), overrides server.threads");
+  cmd->add_option("--node", a->node, "With a [cluster]: the node this process is (serves only its shops), overrides cluster.node");
   cmd->add_option("--clock", a->clock, "system (default), manual (tests: advance via POST /api/v1/admin/clock) or scaled (replays: --speed N)");
   cmd->add_option("--clock-start", a->clock_start, "Manual or scaled clock start, RFC 3339, e.g. 2026-08-18T06:00:00+08:00");
   cmd->add_option("--speed", a->speed, "Scaled clock: virtual seconds per real second (replays at N x)");

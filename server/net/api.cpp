@@ -33,7 +33,8 @@ v1::ErrorCode code_for(http::status status) {
   switch (status) {
     case http::status::unauthorized: return v1::ERROR_CODE_BAD_TOKEN;
     case http::status::forbidden: return v1::ERROR_CODE_FORBIDDEN;
-    case http::status::not_found: return v1::ERROR_CODE_NOT_FOUND;
+    case http::status::not_found:
+    case http::status::misdirected_request: return v1::ERROR_CODE_NOT_FOUND;
     case http::status::conflict: return v1::ERROR_CODE_INVALID_STATE;
     case http::status::service_unavailable: return v1::ERROR_CODE_UNAVAILABLE;
     default: return v1::ERROR_CODE_INVALID_ARGUMENT;
@@ -104,11 +105,20 @@ struct Call {
   }
 };
 
+// An authorized caller asked for a shop this node does not serve: 421 naming the node that does
+// (several nodes behind a proxy), else 404.
+void not_here(Call& call, const std::string& shop) {
+  if (const std::string* node = call.server.shop_elsewhere(shop))
+    return call.fail(http::status::misdirected_request,
+                     "shop \"" + shop + "\" is served by " + *node + ", not by this node: call it through the proxy");
+  call.fail(http::status::not_found, "no shop \"" + shop + "\" on this server");
+}
+
 void figures(std::shared_ptr<Call> call, const std::string& shop, std::string_view query) {
   // The token first: to anyone without one for this shop, unknown and known shops look alike.
   if (!call->authorize(shop, {"supervisor"})) return;
   const ShopRoute* route = call->server.route(shop);
-  if (route == nullptr) return call->fail(http::status::not_found, "no shop \"" + shop + "\" on this server");
+  if (route == nullptr) return not_here(*call, shop);
   const std::string date = query_param(query, "date");
   std::optional<core::DayNumber> day;
   if (!date.empty()) {
@@ -138,7 +148,7 @@ void orders(std::shared_ptr<Call> call, const std::string& path_shop) {
   if (order.shop_id().empty()) return call->fail(http::status::bad_request, "the order is missing its shop_id");
   if (!call->authorize(order.shop_id(), {"orders"})) return;
   const ShopRoute* route = call->server.route(order.shop_id());
-  if (route == nullptr) return call->fail(http::status::not_found, "no shop \"" + order.shop_id() + "\" on this server");
+  if (route == nullptr) return not_here(*call, order.shop_id());
   Shard& shard = call->server.shard(route->shard);
   boost::asio::post(shard.context(), [call, &shard, order = std::move(order)] {
     core::Output out;

@@ -70,7 +70,7 @@ Result<std::string> hello_shop(const v1::Hello& hello, std::string_view url_shop
 }
 
 Result<core::Actor> authenticate(const KeyRing& keys, const v1::Hello& h, const std::string& shop, const ShopRoute* route,
-                                 std::int64_t now, const char*& reason) {
+                                 const std::string* elsewhere, std::int64_t now, const char*& reason) {
   reason = nullptr;
   if (h.role() != v1::ROLE_CUSTOMER && h.role() != v1::ROLE_AGENT && h.role() != v1::ROLE_SUPERVISOR)
     return invalid_argument("hello.role must be ROLE_CUSTOMER, ROLE_AGENT or ROLE_SUPERVISOR");
@@ -92,6 +92,9 @@ Result<core::Actor> authenticate(const KeyRing& keys, const v1::Hello& h, const 
   }
   if (!who) return who;
   // Only now, with a credential that verified: whether the shop lives here.
+  if (route == nullptr && elsewhere != nullptr)
+    return Error{v1::ERROR_CODE_NOT_FOUND, "shop \"" + shop + "\" is served by " + *elsewhere +
+                                               ", not by this node: connect through the proxy to /ws/shops/" + shop};
   if (route == nullptr) return Error{v1::ERROR_CODE_NOT_FOUND, "no shop \"" + shop + "\" on this server"};
   return who;
 }

@@ -21,10 +21,13 @@ struct ShopRoute;
 // must agree.
 Result<std::string> hello_shop(const switchboard::v1::Hello& hello, std::string_view url_shop);
 
-// Verifies the hello's credential for `shop`; `route` is the shop's route on this node or nullptr.
+// Verifies the hello's credential for `shop`; `route` is the shop's route on this node or nullptr,
+// `elsewhere` the node serving it instead (several nodes) or nullptr: only a caller whose
+// credential verified learns that, anyone else is refused as for an unknown shop.
 // On failure, `refusal.reason` says which security counter it is.
 Result<core::Actor> authenticate(const KeyRing& keys, const switchboard::v1::Hello& hello, const std::string& shop,
-                                 const ShopRoute* route, std::int64_t now_unix_s, const char*& refusal_reason);
+                                 const ShopRoute* route, const std::string* elsewhere, std::int64_t now_unix_s,
+                                 const char*& refusal_reason);
 
 const char* role_name(switchboard::v1::Role role);  // "customer", "agent", "supervisor", "unspecified"
 

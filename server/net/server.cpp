@@ -125,6 +125,11 @@ const ShopRoute* Server::route(const std::string& shop) const {
   return it == routes_.end() ? nullptr : &it->second;
 }
 
+const std::string* Server::shop_elsewhere(const std::string& shop) const {
+  auto it = options_.shops_elsewhere.find(shop);
+  return it == options_.shops_elsewhere.end() ? nullptr : &it->second;
+}
+
 boost::asio::io_context& Server::next_context() {
   // Only the listener's strand calls this.
   return shards_[next_context_++ % shards_.size()]->context();

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -37,6 +38,9 @@ struct ServerOptions {
   std::size_t frame_bytes_max = 64 * 1024;
   std::size_t http_body_bytes_max = 64 * 1024;
   std::size_t connections_max = 18'000;
+  // Shops another node serves (several nodes behind a proxy): shop -> "node n2 (host:port)",
+  // for the error an authenticated caller gets here.
+  std::map<std::string, std::string> shops_elsewhere;
   std::size_t connections_per_address_max = 500;  // NATed mobile networks share addresses
   double messages_per_second_max = 20;            // per connection; bursts up to twice that
   std::size_t throttle_strikes_max = 20;          // throttled messages in a row before closing 1008
@@ -94,6 +98,8 @@ class Server {
   Shard& shard(std::size_t i) { return *shards_.at(i); }
   std::size_t shard_count() const { return shards_.size(); }
   const ShopRoute* route(const std::string& shop) const;
+  // The node serving a shop this node does not (from the [cluster] assignment), or nullptr.
+  const std::string* shop_elsewhere(const std::string& shop) const;
   boost::asio::io_context& next_context();
 
   // Admission per source address: false when the address is at its limit.

@@ -79,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!shop.ok()) return shop.error().message.empty() ? (std::abort(), 0) : 0;
   static const sb::net::ShopRoute route{0, true, 480};
   const char* reason = nullptr;
-  const auto who = sb::net::authenticate(ring(), d.message.hello(), *shop, *shop == "day" ? &route : nullptr, 1'800'000'000, reason);
+  const auto who = sb::net::authenticate(ring(), d.message.hello(), *shop, *shop == "day" ? &route : nullptr, nullptr, 1'800'000'000, reason);
   if (!who.ok() && who.error().message.empty()) std::abort();
   // Without a token nobody is anybody in particular: at most a guest the core will name.
   if (who.ok() && d.message.hello().token().empty() && d.message.hello().resume_token().empty() && !who->person.empty()) std::abort();

@@ -62,12 +62,15 @@ ServerProcess::ServerProcess(const std::string& shops_toml, const std::vector<st
   char c;
   while (read(out_pipe[0], &c, 1) == 1 && c != '\n') line.push_back(c);
   close(out_pipe[0]);  // the server prints one line; later writes to a closed pipe are ignored
-  const auto at = line.find("listening on 127.0.0.1:");
-  if (at == std::string::npos) {
+  // "switchboard listening on HOST:PORT (...": a test may listen on any loopback address.
+  const auto at = line.find("listening on ");
+  const auto colon = at == std::string::npos ? std::string::npos : line.find(':', at);
+  if (colon == std::string::npos) {
     stop(std::chrono::milliseconds(2000));
     throw std::runtime_error("server did not start: " + line + " " + stderr_text());
   }
-  port_ = static_cast<unsigned short>(std::atoi(line.c_str() + at + 23));
+  host_ = line.substr(at + 13, colon - at - 13);
+  port_ = static_cast<unsigned short>(std::atoi(line.c_str() + colon + 1));
   if (const auto admin = line.find("admin on 127.0.0.1:"); admin != std::string::npos)
     admin_port_ = static_cast<unsigned short>(std::atoi(line.c_str() + admin + 19));
 }
@@ -153,11 +156,11 @@ std::string customer_hello(const std::string& shop, const std::string& member, c
 std::string ServerProcess::scrape() const { return get("/metrics", token("*", "prometheus", "metrics")).body; }
 
 net::HttpResult ServerProcess::get(const std::string& target, const std::string& bearer) const {
-  return net::http_call("127.0.0.1", port_, "GET", target, {}, bearer);
+  return net::http_call(host_, port_, "GET", target, {}, bearer);
 }
 
 net::HttpResult ServerProcess::post(const std::string& target, const std::string& body, const std::string& bearer) const {
-  return net::http_call("127.0.0.1", port_, "POST", target, body, bearer);
+  return net::http_call(host_, port_, "POST", target, body, bearer);
 }
 
 net::HttpResult ServerProcess::advance_ms(long ms) const {
@@ -168,9 +171,11 @@ net::HttpResult ServerProcess::advance_to(const std::string& t) const {
   return post("/api/v1/admin/clock", "{\"advanceTo\": \"" + t + "\"}", token("*", "test", "admin"));
 }
 
-JsonClient::JsonClient(unsigned short port) {
-  const std::string err = ws_.connect("127.0.0.1", port);
-  if (!err.empty()) throw std::runtime_error("connect: " + err);
+JsonClient::JsonClient(unsigned short port) : JsonClient("127.0.0.1", port, "/ws") {}
+
+JsonClient::JsonClient(const std::string& host, unsigned short port, const std::string& target) {
+  const std::string err = ws_.connect(host, port, target);
+  if (!err.empty()) throw std::runtime_error("connect to " + host + ":" + std::to_string(port) + target + ": " + err);
 }
 
 void JsonClient::send(const std::string& json) {

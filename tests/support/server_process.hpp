@@ -32,6 +32,7 @@ class ServerProcess {
   ~ServerProcess();
 
   unsigned short port() const { return port_; }
+  const std::string& host() const { return host_; }  // the address it listens on (127.0.0.1 unless --listen says)
   unsigned short admin_port() const { return admin_port_; }  // 0 unless server.admin_listen is set
   pid_t pid() const { return pid_; }
   // Signed with the test config's operator key (it may sign every role).
@@ -54,6 +55,7 @@ class ServerProcess {
 
  private:
   pid_t pid_ = -1;
+  std::string host_ = "127.0.0.1";
   unsigned short port_ = 0;
   unsigned short admin_port_ = 0;
   std::string dir_;
@@ -62,7 +64,8 @@ class ServerProcess {
 // A WebSocket client speaking JSON text frames, as a browser widget would.
 class JsonClient {
  public:
-  explicit JsonClient(unsigned short port);
+  explicit JsonClient(unsigned short port);  // ws://127.0.0.1:port/ws
+  JsonClient(const std::string& host, unsigned short port, const std::string& target);
   void send(const std::string& json);
   // The next message of that kind (earlier ones of other kinds stay queued for later expects).
   switchboard::v1::ServerMessage expect(switchboard::v1::ServerMessage::BodyCase kind,

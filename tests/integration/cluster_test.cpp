@@ -1,0 +1,259 @@
+// Several nodes behind HAProxy, on loopback: three Switchboard nodes on 127.0.0.2-4 sharing one
+// PostgreSQL, HAProxy (Debian's, its config made by `switchboard haproxy-config` from the same
+// [cluster] section the nodes read) in front, a real Prometheus scraping the three. 50 shops
+// driven through the proxy: each shop's traffic reaches exactly one node, the figures API per
+// shop equals what the test did, the raw counters summed by shop in Prometheus equal the figures
+// API's counts, the SQL views say the same, and TLS ends at HAProxy.
+#include <catch2/catch.hpp>
+
+#include <google/protobuf/util/json_util.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <thread>
+
+#include "store_helpers.hpp"
+#include "support/server_process.hpp"
+#include "support/test_postgres.hpp"
+
+extern char** environ;
+
+using namespace sb::test;
+namespace v1 = switchboard::v1;
+using BC = v1::ServerMessage::BodyCase;
+
+namespace {
+
+constexpr int shop_count = 50;
+constexpr int node_count = 3;
+
+// A helper process (HAProxy, Prometheus) with its output in a log file; stopped when it goes.
+class Child {
+ public:
+  Child(const std::vector<std::string>& args, const std::string& log) : log_(log) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    std::vector<std::string> copy = args;
+    std::vector<char*> argv;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawnp(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) throw std::runtime_error("cannot start " + args[0]);
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  ~Child() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  std::string log() const {
+    std::ifstream in(log_);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_;
+};
+
+unsigned short free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t n = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::string shop_id(int i) { return std::string(i < 10 ? "c0" : "c") + std::to_string(i); }
+std::string node_host(int n) { return "127.0.0." + std::to_string(n + 2); }
+
+// Every node reads the same shops and the same assignment: shop i on node i % 3.
+std::string cluster_toml(unsigned short node_port) {
+  std::string t;
+  for (int i = 1; i <= shop_count; ++i)
+    t += "[[shops]]\nid = \"" + shop_id(i) + "\"\n[[shops.skills]]\nname = \"general\"\n[[shops.agents]]\nid = \"a1\"\n"
+         "skills = [\"general\"]\nwindow = 5\n";
+  t += "[cluster]\n";
+  for (int n = 0; n < node_count; ++n) {
+    t += "[[cluster.nodes]]\nid = \"n" + std::to_string(n + 1) + "\"\naddress = \"" + node_host(n) + ":" + std::to_string(node_port) +
+         "\"\nshops = [";
+    for (int i = 1; i <= shop_count; ++i)
+      if (i % node_count == n) t += "\"" + shop_id(i) + "\",";
+    t += "]\n";
+  }
+  return t;
+}
+
+bool wait_for(const std::function<bool()>& ok, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+// One shop's day through the proxy: its agent and `customers` customers on /ws/shops/{shop}
+// (hellos without a shopId: the URL names it); the agent answers the first and closes all.
+void drive_shop(unsigned short proxy, const std::string& shop, int customers) {
+  JsonClient agent("127.0.0.1", proxy, "/ws/shops/" + shop);
+  agent.send(R"({"requestId":"h","hello":{"role":"ROLE_AGENT","token":")" + sb::net::mint_token(test_keys(), shop, "a1", "agent", 3600) + R"("}})");
+  REQUIRE(agent.reply("h").has_welcome());
+  agent.send(R"({"requestId":"on","setAgentStatus":{"status":"AGENT_STATUS_ONLINE"}})");
+  REQUIRE(agent.reply("on").has_ack());
+  std::vector<std::unique_ptr<JsonClient>> people;
+  for (int c = 0; c < customers; ++c) {
+    auto& m = people.emplace_back(std::make_unique<JsonClient>("127.0.0.1", proxy, "/ws/shops/" + shop));
+    m->send(R"({"requestId":"h","hello":{"role":"ROLE_CUSTOMER","memberId":"m)" + std::to_string(c) + R"(","token":")" +
+            sb::net::mint_token(test_keys(), shop, "m" + std::to_string(c), "customer", 3600) + R"("}})");
+    REQUIRE(m->reply("h").has_welcome());
+    m->send(R"({"requestId":"e","enter":{}})");
+    m->send(R"({"requestId":"t","sendText":{"text":"is it in stock?"}})");
+    REQUIRE(m->reply("t").has_ack());
+    const std::string sid = agent.expect(BC::kAssigned).assigned().session_id();
+    if (c == 0) {
+      agent.send(R"({"requestId":"r","sendText":{"sessionId":")" + sid + R"(","text":"yes"}})");
+      REQUIRE(agent.reply("r").has_ack());
+    }
+    agent.send(R"({"requestId":"x","closeSession":{"sessionId":")" + sid + R"("}})");
+    REQUIRE(agent.reply("x").has_ack());
+  }
+}
+
+// Prometheus's instant query: label value -> sample value.
+std::map<std::string, double> prom_query(unsigned short port, const std::string& label, const std::string& expr) {
+  std::string q;
+  for (unsigned char c : expr) {
+    if (std::isalnum(c) || c == '_') q += static_cast<char>(c);
+    else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      q += buf;
+    }
+  }
+  const auto r = sb::net::http_call("127.0.0.1", port, "GET", "/api/v1/query?query=" + q, {}, {});
+  std::map<std::string, double> out;
+  const std::regex sample("\\{[^{}]*\"" + label + "\":\"([^\"]*)\"[^{}]*\\},\"value\":\\[[0-9.]+,\"([0-9.e+-]+)\"\\]");
+  for (std::sregex_iterator it(r.body.begin(), r.body.end(), sample), end; it != end; ++it) out[(*it)[1]] = std::stod((*it)[2]);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("three nodes behind HAProxy: each shop on one node, figures equal in the API, Prometheus and SQL", "[integration][cluster]") {
+  TestPostgres pg;
+  const unsigned short node_port = free_port(), proxy_port = free_port(), tls_port = free_port(), prom_port = free_port();
+  const std::string dir = temp_dir();
+  const std::string cluster = cluster_toml(node_port);
+  std::vector<std::unique_ptr<ServerProcess>> nodes;
+  std::vector<std::string> journals;
+  for (int n = 0; n < node_count; ++n) {
+    journals.push_back(temp_dir());
+    nodes.push_back(std::make_unique<ServerProcess>(
+        store_toml(pg, journals.back()) + cluster,
+        std::vector<std::string>{"--node", "n" + std::to_string(n + 1), "--listen", node_host(n) + ":" + std::to_string(node_port),
+                                 "--clock", "manual", "--clock-start", "2026-08-18T10:00:00+08:00"}));
+  }
+  // The proxy's config from the same assignment, TLS with a self-signed certificate.
+  std::ofstream(dir + "/cluster.toml") << test_auth_toml() << cluster;
+  int rc = 0;
+  const std::string pem = dir + "/proxy.pem";
+  INFO(run("(openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout " + dir + "/key.pem -out " + dir +
+               "/cert.pem && cat " + dir + "/cert.pem " + dir + "/key.pem > " + pem + ")", rc));
+  REQUIRE(rc == 0);
+  const std::string made = run(binary_path() + " haproxy-config --config " + dir + "/cluster.toml --out " + dir + " --bind 127.0.0.1:" +
+                                   std::to_string(proxy_port) + " --tls-bind 127.0.0.1:" + std::to_string(tls_port) + " --tls-cert " + pem,
+                               rc);
+  INFO(made);
+  REQUIRE(rc == 0);
+  Child proxy({"haproxy", "-db", "-f", dir + "/haproxy.cfg"}, dir + "/haproxy.log");
+  const std::string metrics_token = sb::net::mint_token(test_keys(), "*", "prometheus", "metrics", 3600);
+  std::ofstream(dir + "/prometheus.yml") << "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: switchboard\n"
+                                         << "    authorization:\n      credentials: " << metrics_token << "\n    static_configs:\n"
+                                         << "      - targets: ['" << node_host(0) << ":" << node_port << "', '" << node_host(1) << ":"
+                                         << node_port << "', '" << node_host(2) << ":" << node_port << "']\n";
+  Child prometheus({"prometheus", "--config.file=" + dir + "/prometheus.yml", "--storage.tsdb.path=" + dir + "/tsdb",
+                    "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+                   dir + "/prometheus.log");
+  INFO(proxy.log());
+  REQUIRE(wait_for([&] { return sb::net::http_call("127.0.0.1", proxy_port, "GET", "/healthz", {}, {}).status == 200; },
+                   std::chrono::seconds(10)));
+
+  std::map<std::string, int> customers;
+  int requests = 0;
+  for (int i = 1; i <= shop_count; ++i) {
+    customers[shop_id(i)] = 1 + i % 3;
+    requests += customers[shop_id(i)];
+    drive_shop(proxy_port, shop_id(i), customers[shop_id(i)]);
+  }
+
+  // Each shop's traffic reached exactly its own node.
+  for (int n = 0; n < node_count; ++n) {
+    const std::string m = nodes[n]->scrape();
+    for (int i = 1; i <= shop_count; ++i) {
+      const std::string series = "switchboard_requests_total{shop=\"" + shop_id(i) + "\",skill=\"general\"} ";
+      INFO("node n" << n + 1 << ", shop " << shop_id(i));
+      if (i % node_count == n) CHECK_THAT(m, Catch::Contains(series + std::to_string(customers[shop_id(i)])));
+      else CHECK_THAT(m, !Catch::Contains("shop=\"" + shop_id(i) + "\""));
+    }
+  }
+  // The figures API per shop, through the proxy, equals what was done.
+  std::map<std::string, int> api_requests;
+  for (int i = 1; i <= shop_count; ++i) {
+    const std::string shop = shop_id(i);
+    const auto r = sb::net::http_call("127.0.0.1", proxy_port, "GET", "/api/v1/shops/" + shop + "/figures?date=2026-08-18", {},
+                                      sb::net::mint_token(test_keys(), shop, "boss", "supervisor", 3600));
+    REQUIRE(r.status == 200);
+    v1::ShopFigures f;
+    REQUIRE(google::protobuf::util::JsonStringToMessage(r.body, &f).ok());
+    CHECK(f.figures().connection_rate().denominator() == static_cast<unsigned>(customers[shop]));
+    CHECK(f.figures().connection_rate().numerator() == static_cast<unsigned>(customers[shop]));
+    CHECK(f.figures().response_45s_rate().numerator() == 1);
+    api_requests[shop] = static_cast<int>(f.figures().connection_rate().denominator());
+  }
+  // The raw counters summed by shop across the nodes, from Prometheus, equal the API's.
+  std::map<std::string, double> from_prometheus;
+  const bool scraped = wait_for(
+      [&] {
+        from_prometheus = prom_query(prom_port, "shop", "sum by (shop) (switchboard_requests_total)");
+        double total = 0;
+        for (const auto& [shop, v] : from_prometheus) total += v;
+        return from_prometheus.size() == shop_count && total == requests;
+      },
+      std::chrono::seconds(20));
+  INFO(prometheus.log());
+  CHECK(scraped);
+  for (const auto& [shop, n] : api_requests) CHECK(from_prometheus[shop] == n);
+  // And the SQL views, written by the three nodes into the one database.
+  for (auto& node : nodes) wait_drained(*node);
+  CHECK(pg.query("SELECT sum(requests) || '/' || count(*) FROM shop_day_figures WHERE day = '2026-08-18'") ==
+        std::to_string(requests) + "/" + std::to_string(shop_count));
+  CHECK(pg.query("SELECT count(*) FROM journal_cursor WHERE node_id IN ('n1', 'n2', 'n3')") == "3");
+  // TLS ends at the proxy.
+  CHECK(run("curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:" + std::to_string(tls_port) + "/healthz", rc) == "200");
+  // A node asked directly for a shop it does not serve: the owner named to a caller whose token
+  // verified, the answer for an unknown shop to anyone else.
+  const auto wrong = nodes[0]->get("/api/v1/shops/c01/figures", sb::net::mint_token(test_keys(), "c01", "boss", "supervisor", 3600));
+  CHECK(wrong.status == 421);
+  CHECK_THAT(wrong.body, Catch::Contains("served by node n2 (" + node_host(1) + ":" + std::to_string(node_port) + ")"));
+  CHECK(nodes[0]->get("/api/v1/shops/c01/figures").status == nodes[0]->get("/api/v1/shops/nowhere/figures").status);
+  JsonClient stray(nodes[0]->host(), nodes[0]->port(), "/ws/shops/c01");
+  stray.send(R"({"requestId":"h","hello":{"role":"ROLE_AGENT","token":")" + sb::net::mint_token(test_keys(), "c01", "a1", "agent", 3600) + R"("}})");
+  CHECK_THAT(stray.reply("h").error().message(), Catch::Contains("is served by node n2"));
+  // The proxy keeps the admin side off the public address.
+  CHECK(sb::net::http_call("127.0.0.1", proxy_port, "GET", "/metrics", {}, metrics_token).status == 404);
+  for (const auto& j : journals) std::system(("rm -rf " + j).c_str());
+  std::system(("rm -rf " + dir).c_str());
+}
