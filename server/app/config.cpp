@@ -306,9 +306,24 @@ void read_targets(const Reader& r, const toml::table& t, const std::string& wher
   }
 }
 
+// [shops.figure_targets]: at-least targets for the shop's rates, 0 to 1.
+void read_figure_targets(const Reader& r, const toml::table& t, const std::string& where, core::ShopConfig& c) {
+  static const std::vector<std::string> names{"connection_rate", "response_45s_rate", "message_reply_rate",
+                                              "rating_rate",     "satisfaction",      "inquiry_conversion_rate"};
+  r.only_keys(t, where, {"connection_rate", "response_45s_rate", "message_reply_rate", "rating_rate", "satisfaction",
+                         "inquiry_conversion_rate"});
+  for (const auto& name : names) {
+    if (!t.contains(name)) continue;
+    const double v = r.number(t, where, name.c_str(), 0, 0, 1);
+    auto it = std::find_if(c.figure_targets.begin(), c.figure_targets.end(), [&](const auto& x) { return x.name == name; });
+    if (it == c.figure_targets.end()) c.figure_targets.push_back({name, v});
+    else it->at_least = v;
+  }
+}
+
 core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::string& where, std::vector<net::TokenKey>& keys) {
   r.only_keys(t, where, {"id", "time_zone", "default_skill", "strategy", "handback", "greeting", "guests", "token_issuer",
-                         "keys", "thresholds", "hours", "skills", "agents", "targets", "limits"});
+                         "keys", "thresholds", "hours", "skills", "agents", "targets", "figure_targets", "limits"});
   core::ShopConfig c;
   c.id = r.str(t, where, "id", "", true);
   if (c.id.empty() || c.id.size() > 64 || c.id.find_first_of(" /?#\x1f") != std::string::npos)
@@ -336,6 +351,7 @@ core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::str
   const auto skills = read_skills(r, t, where, c);
   read_agents(r, t, where, skills, c);
   read_targets(r, t, where, skills, c);
+  if (const auto* ft = r.table(t, where, "figure_targets")) read_figure_targets(r, *ft, Reader::join(where, "figure_targets"), c);
   return c;
 }
 

@@ -57,6 +57,14 @@ struct Limits {
   std::uint32_t left_messages_kept_max = 100'000;  // per shop, oldest replied dropped first
 };
 
+// The shop's own target for one of its figures (a rate, 0 to 1): the alert rules, the dashboard
+// and the supervisor console compare the figure with it. `name` is the figure's name in
+// docs/figures.md (connection_rate, response_45s_rate, ...).
+struct FigureTarget {
+  std::string name;
+  double at_least = 0;
+};
+
 struct ShopConfig {
   std::string id;
   std::string default_skill;
@@ -68,6 +76,8 @@ struct ShopConfig {
   Thresholds thresholds;
   ServiceHours hours;
   std::vector<CategoryTarget> targets;
+  // Defaults: connection_rate 0.95 and response_45s_rate 0.90; others only when configured.
+  std::vector<FigureTarget> figure_targets{{"connection_rate", 0.95}, {"response_45s_rate", 0.90}};
   Limits limits;
   bool guests = false;  // customers without a token are welcome, each under a server-assigned id
 

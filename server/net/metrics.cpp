@@ -72,6 +72,15 @@ Metrics::Metrics()
                            .Help("Open WebSocket connections")
                            .Register(*registry_)
                            .Add({})),
+      connections_max(prometheus::BuildGauge()
+                          .Name("switchboard_connections_max")
+                          .Help("Connections this node accepts at most (server.connections_max)")
+                          .Register(*registry_)
+                          .Add({})),
+      shop_targets(prometheus::BuildGauge()
+                       .Name("switchboard_shop_target_ratio")
+                       .Help("A shop's target for one of its figures (at least this rate), by shop and figure")
+                       .Register(*registry_)),
       connections_total(prometheus::BuildCounter()
                             .Name("switchboard_connections_total")
                             .Help("WebSocket connections accepted")
@@ -147,6 +156,7 @@ prometheus::Labels ShardSink::labels(std::string_view shop, std::string_view ski
 }
 
 void ShardSink::declare_shop(const core::ShopConfig& shop) {
+  for (const auto& t : shop.figure_targets) metrics_.shop_targets.Add({{"shop", shop.id}, {"figure", t.name}}).Set(t.at_least);
   for (int c = 0; c < static_cast<int>(core::Counter::count_); ++c) {
     const auto counter = static_cast<core::Counter>(c);
     if (shop_level(counter)) {

@@ -37,6 +37,8 @@ class Metrics {
 
   // Server health.
   prometheus::Gauge& connections_open;
+  prometheus::Gauge& connections_max;  // server.connections_max: alerts compare the open ones with it
+  prometheus::Family<prometheus::Gauge>& shop_targets;  // labels shop, figure: the shop's at-least targets
   prometheus::Counter& connections_total;
   prometheus::Family<prometheus::Counter>& errors;         // label code
   prometheus::Family<prometheus::Counter>& auth_failures;  // label reason

@@ -24,6 +24,7 @@ std::size_t shard_of(const std::string& shop, std::size_t shards) {
 
 Server::Server(ServerOptions options, std::vector<core::ShopConfig> shops, Clock clock)
     : options_(std::move(options)), clock_(std::move(clock)) {
+  metrics_.connections_max.Set(static_cast<double>(options_.connections_max));
   const std::size_t n = std::max<std::size_t>(1, options_.threads);
   for (std::size_t i = 0; i < n; ++i)
     shards_.push_back(std::make_unique<Shard>(i, clock_, metrics_, core::EngineOptions{options_.id_prefix, 4'000'000, false},

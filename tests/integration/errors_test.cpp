@@ -196,6 +196,17 @@ id = "x"
 [[shops.skills]]
 name = "a"
 )", "store.database_url_env: environment variable SB_TEST_VARIABLE_THAT_IS_NOT_SET is not set");
+  const std::string two_shops = "[[shops]]\nid = \"x\"\n[[shops.skills]]\nname = \"a\"\n[[shops]]\nid = \"y\"\n[[shops.skills]]\nname = \"a\"\n";
+  refuse(two_shops + "[shops.figure_targets]\nresponse_45s_rate = 1.5\n", "shops[1].figure_targets.response_45s_rate: must be 0");
+  refuse(two_shops + "[shops.figure_targets]\nspeed = 0.5\n", "shops[1].figure_targets.speed: unknown key");
+  const std::string nodes = "[cluster]\nnode = \"n1\"\n[[cluster.nodes]]\nid = \"n1\"\naddress = \"127.0.0.2:8080\"\nshops = [\"x\"]\n";
+  refuse(two_shops + nodes, "cluster.nodes: shop \"y\" is assigned to no node");
+  refuse(two_shops + nodes + "[[cluster.nodes]]\nid = \"n2\"\naddress = \"127.0.0.3:8080\"\nshops = [\"y\", \"x\"]\n",
+         "cluster.nodes[1].shops: shop \"x\" is assigned to node \"n1\" too");
+  refuse(two_shops + nodes + "[[cluster.nodes]]\nid = \"n2\"\naddress = \"nowhere\"\nshops = [\"y\", \"z\"]\n",
+         "cluster.nodes[1].address: must be HOST:PORT");
+  refuse(two_shops + nodes + "[[cluster.nodes]]\nid = \"n2\"\naddress = \"127.0.0.3:8080\"\nshops = [\"y\"]\n", "node \"n9\" is not among",
+         {"--node", "n9"});
 }
 
 TEST_CASE("customers need a token from their shop's site, unless the shop takes guests", "[integration][errors][security]") {

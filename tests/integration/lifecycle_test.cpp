@@ -83,6 +83,10 @@ TEST_CASE("every metric the recording rules use is exported by the server", "[in
     ++checked;
   }
   CHECK(checked >= 12);
+  // What the alert rules compare with: the shops' targets (defaults here) and the connection bound.
+  CHECK_THAT(metrics, Catch::Contains("switchboard_shop_target_ratio{figure=\"response_45s_rate\",shop=\"day\"} 0.9\n"));
+  CHECK_THAT(metrics, Catch::Contains("switchboard_shop_target_ratio{figure=\"connection_rate\",shop=\"day\"} 0.95\n"));
+  CHECK_THAT(metrics, Catch::Contains("switchboard_connections_max 18000\n"));
 }
 
 TEST_CASE("SIGTERM first drains: /readyz 503 while the node still serves, then clients are told to go", "[integration][lifecycle]") {
