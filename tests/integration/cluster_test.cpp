@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -132,22 +133,61 @@ void drive_shop(unsigned short proxy, const std::string& shop, int customers) {
   }
 }
 
-// Prometheus's instant query: label value -> sample value.
-std::map<std::string, double> prom_query(unsigned short port, const std::string& label, const std::string& expr) {
+// Prometheus's instant query, the answer's JSON.
+std::string prom_answer(unsigned short port, const std::string& expr) {
   std::string q;
   for (unsigned char c : expr) {
-    if (std::isalnum(c) || c == '_') q += static_cast<char>(c);
-    else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      q += buf;
-    }
+    char buf[4];
+    std::snprintf(buf, sizeof buf, "%%%02X", c);
+    q += std::isalnum(c) || c == '_' ? std::string(1, static_cast<char>(c)) : std::string(buf);
   }
-  const auto r = sb::net::http_call("127.0.0.1", port, "GET", "/api/v1/query?query=" + q, {}, {});
+  return sb::net::http_call("127.0.0.1", port, "GET", "/api/v1/query?query=" + q, {}, {}).body;
+}
+
+// Prometheus's instant query: label value -> sample value.
+std::map<std::string, double> prom_query(unsigned short port, const std::string& label, const std::string& expr) {
+  const std::string body = prom_answer(port, expr);
   std::map<std::string, double> out;
   const std::regex sample("\\{[^{}]*\"" + label + "\":\"([^\"]*)\"[^{}]*\\},\"value\":\\[[0-9.]+,\"([0-9.e+-]+)\"\\]");
-  for (std::sregex_iterator it(r.body.begin(), r.body.end(), sample), end; it != end; ++it) out[(*it)[1]] = std::stod((*it)[2]);
+  for (std::sregex_iterator it(body.begin(), body.end(), sample), end; it != end; ++it) out[(*it)[1]] = std::stod((*it)[2]);
   return out;
+}
+
+// deploy/grafana: the dashboard's structure, and every panel's expression (Grafana's variables
+// filled in as Grafana would) gives a non-empty answer from the real Prometheus. Grafana is not
+// packaged in Debian 12, so this is how the dashboard is tested.
+void check_dashboard(unsigned short prom_port) {
+  const std::string root = std::string(SB_SOURCE_DIR) + "/deploy/grafana/";
+  std::ifstream in(root + "dashboards/switchboard.json");
+  const auto dash = nlohmann::json::parse(in, nullptr, false);
+  REQUIRE(!dash.is_discarded());
+  CHECK(dash.value("uid", "") == "switchboard");
+  std::ifstream ds(root + "provisioning/datasources/prometheus.yml");
+  const std::string ds_text((std::istreambuf_iterator<char>(ds)), std::istreambuf_iterator<char>());
+  REQUIRE(dash.contains("panels"));
+  REQUIRE(dash["panels"].size() >= 12);
+  for (const auto& panel : dash["panels"]) {
+    const std::string title = panel.value("title", "");
+    INFO("panel " << title);
+    CHECK(!title.empty());
+    CHECK(panel.contains("gridPos"));
+    CHECK_THAT(ds_text, Catch::Contains("uid: " + panel["datasource"].value("uid", "?")));
+    REQUIRE(!panel["targets"].empty());
+    for (const auto& target : panel["targets"]) {
+      std::string expr = target.value("expr", "");
+      for (const auto& [from, to] : {std::pair<std::string, std::string>{"$shop", ".*"}, {"$__range", "5m"}, {"$__rate_interval", "1m"}})
+        for (auto at = expr.find(from); at != std::string::npos; at = expr.find(from)) expr.replace(at, from.size(), to);
+      INFO("expr " << expr);
+      std::string body;
+      CHECK(wait_for(
+          [&] {
+            body = prom_answer(prom_port, expr);
+            return body.find("\"status\":\"success\"") != std::string::npos && body.find("\"result\":[{") != std::string::npos;
+          },
+          std::chrono::seconds(10)));
+      INFO(body);
+    }
+  }
 }
 
 }  // namespace
@@ -180,7 +220,20 @@ TEST_CASE("three nodes behind HAProxy: each shop on one node, figures equal in t
   REQUIRE(rc == 0);
   Child proxy({"haproxy", "-db", "-f", dir + "/haproxy.cfg"}, dir + "/haproxy.log");
   const std::string metrics_token = sb::net::mint_token(test_keys(), "*", "prometheus", "metrics", 3600);
-  std::ofstream(dir + "/prometheus.yml") << "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: switchboard\n"
+  // Alertmanager receives what the shipped alert rules (and one that fires at once, to see the
+  // path end to end within the test) send.
+  const unsigned short am_port = free_port();
+  std::ofstream(dir + "/alertmanager.yml") << "route:\n  receiver: log\n  group_wait: 0s\nreceivers:\n  - name: log\n";
+  Child alertmanager({"prometheus-alertmanager", "--config.file=" + dir + "/alertmanager.yml", "--storage.path=" + dir + "/am",
+                      "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address="},
+                     dir + "/alertmanager.log");
+  const std::string rules = std::string(SB_SOURCE_DIR) + "/deploy/prometheus/";
+  std::ofstream(dir + "/now.yml") << "groups:\n  - name: test\n    rules:\n      - alert: SwitchboardTargetsExported\n"
+                                  << "        expr: count(switchboard_shop_target_ratio{figure=\"response_45s_rate\"}) == 50\n";
+  std::ofstream(dir + "/prometheus.yml") << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - " << rules
+                                         << "switchboard_rules.yml\n  - " << rules << "switchboard_alerts.yml\n  - " << dir << "/now.yml\n"
+                                         << "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:"
+                                         << am_port << "']\nscrape_configs:\n  - job_name: switchboard\n"
                                          << "    authorization:\n      credentials: " << metrics_token << "\n    static_configs:\n"
                                          << "      - targets: ['" << node_host(0) << ":" << node_port << "', '" << node_host(1) << ":"
                                          << node_port << "', '" << node_host(2) << ":" << node_port << "']\n";
@@ -236,6 +289,14 @@ TEST_CASE("three nodes behind HAProxy: each shop on one node, figures equal in t
   INFO(prometheus.log());
   CHECK(scraped);
   for (const auto& [shop, n] : api_requests) CHECK(from_prometheus[shop] == n);
+  check_dashboard(prom_port);
+  INFO(alertmanager.log());
+  CHECK(wait_for(
+      [&] {
+        const auto r = sb::net::http_call("127.0.0.1", am_port, "GET", "/api/v2/alerts", {}, {});
+        return r.body.find("\"alertname\":\"SwitchboardTargetsExported\"") != std::string::npos;
+      },
+      std::chrono::seconds(20)));
   // And the SQL views, written by the three nodes into the one database.
   for (auto& node : nodes) wait_drained(*node);
   CHECK(pg.query("SELECT sum(requests) || '/' || count(*) FROM shop_day_figures WHERE day = '2026-08-18'") ==
