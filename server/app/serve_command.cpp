@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "app/commands.hpp"
+#include "app/json_log.hpp"
 #include "net/build_info.hpp"
 #include "core/time.hpp"
 #include "net/server.hpp"
@@ -34,6 +35,7 @@ struct ServeArgs {
   std::string clock_start;
   double speed = 60;
   std::string log_level = "info";
+  std::string log_format = "text";
 };
 
 std::string base36(std::uint64_t v) {
@@ -175,6 +177,11 @@ std::unique_ptr<store::HistoryStore> open_history(const ServeArgs& a, const AppC
 }
 
 int serve(const ServeArgs& a) {
+  // First, so that even the config's warnings come out in the chosen format.
+  if (!set_log_format(a.log_format)) {
+    std::cerr << "switchboard: refusing to start: --log-format: must be text or json, got \"" << a.log_format << "\"\n";
+    return 2;
+  }
   auto cfg = serve_config(a);
   if (!cfg) return 2;
   spdlog::set_level(spdlog::level::from_str(a.log_level));
@@ -245,6 +252,7 @@ void add_serve_command(CLI::App& app, Commands& commands) {
   cmd->add_option("--clock-start", a->clock_start, "Manual or scaled clock start, RFC 3339, e.g. 2026-08-18T06:00:00+08:00");
   cmd->add_option("--speed", a->speed, "Scaled clock: virtual seconds per real second (replays at N x)");
   cmd->add_option("--log-level", a->log_level, "trace, debug, info, warn, error");
+  cmd->add_option("--log-format", a->log_format, "text (default) or json: one JSON object per line, time in the server's zone");
   commands.push_back({cmd, [a] { return serve(*a); }});
 }
 

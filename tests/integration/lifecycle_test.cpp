@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -45,6 +46,33 @@ TEST_CASE("--version and switchboard_build_info name the same build", "[integrat
   ServerProcess server(day_shop_toml, {});
   CHECK_THAT(server.scrape(), Catch::Contains("switchboard_build_info{revision=\"" + m[2].str() + "\",version=\"" + m[1].str() + "\"} 1"));
   CHECK_THAT(server.stderr_text(), Catch::Contains("switchboard " + m[1].str() + " (" + m[2].str() + ")"));
+}
+
+TEST_CASE("--log-format json writes one JSON object per line with the server's local time and zone", "[integration][lifecycle]") {
+  ServerProcess server(day_shop_toml, {"--log-format", "json"});
+  CHECK(server.get("/healthz").status == 200);
+  REQUIRE(server.stop() == 0);
+  std::istringstream lines(server.stderr_text());
+  std::string line;
+  int n = 0;
+  bool version = false;
+  while (std::getline(lines, line)) {
+    INFO(line);
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    REQUIRE(j.is_object());
+    CHECK(std::regex_match(j.value("time", ""), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d)")));
+    CHECK(!j.value("level", "").empty());
+    version = version || j.value("msg", "").rfind("switchboard 0.", 0) == 0;
+    ++n;
+  }
+  CHECK(n >= 3);  // the start, the stop and what lies between
+  CHECK(version);
+  try {
+    ServerProcess bad(day_shop_toml, {"--log-format", "xml"});
+    FAIL("started with --log-format xml");
+  } catch (const std::runtime_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("--log-format: must be text or json, got \"xml\""));
+  }
 }
 
 TEST_CASE("SIGTERM tells connected clients to reconnect elsewhere and exits cleanly", "[integration][lifecycle]") {
