@@ -16,7 +16,8 @@ namespace v1 = switchboard::v1;
 AsyncWs::AsyncWs(boost::asio::io_context& ioc, OnMessage on_message, OnEnd on_end)
     : ws_(ioc), on_message_(std::move(on_message)), on_end_(std::move(on_end)) {}
 
-void AsyncWs::open(const tcp::endpoint& server, const std::string& source) {
+void AsyncWs::open(const tcp::endpoint& server, const std::string& source, std::string target) {
+  target_ = std::move(target);
   auto& sock = beast::get_lowest_layer(ws_).socket();
   beast::error_code ec;
   sock.open(tcp::v4(), ec);
@@ -32,7 +33,7 @@ void AsyncWs::open(const tcp::endpoint& server, const std::string& source) {
 
 void AsyncWs::on_connect(beast::error_code ec) {
   if (ec) return fail("connect: " + ec.message());
-  ws_.async_handshake("127.0.0.1", "/ws", beast::bind_front_handler(&AsyncWs::on_handshake, shared_from_this()));
+  ws_.async_handshake("127.0.0.1", target_, beast::bind_front_handler(&AsyncWs::on_handshake, shared_from_this()));
 }
 
 void AsyncWs::on_handshake(beast::error_code ec) {

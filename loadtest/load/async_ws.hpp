@@ -27,9 +27,9 @@ class AsyncWs : public std::enable_shared_from_this<AsyncWs> {
   using OnEnd = std::function<void(const std::string& why)>;  // empty: closed as asked
 
   AsyncWs(boost::asio::io_context& ioc, OnMessage on_message, OnEnd on_end);
-  // Connects from `source` (a 127.0.0.x address; empty: any) and opens /ws; queued sends go
-  // out once open.
-  void open(const boost::asio::ip::tcp::endpoint& server, const std::string& source = {});
+  // Connects from `source` (a 127.0.0.x address; empty: any) and opens `target` (/ws, or
+  // /ws/shops/{shop} for a proxy to route on); queued sends go out once open.
+  void open(const boost::asio::ip::tcp::endpoint& server, const std::string& source = {}, std::string target = "/ws");
   void send(const switchboard::v1::ClientMessage& msg);
   void close();  // a goodbye: close frame 1000 after what is queued
 
@@ -42,6 +42,7 @@ class AsyncWs : public std::enable_shared_from_this<AsyncWs> {
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   boost::beast::flat_buffer buffer_;
+  std::string target_ = "/ws";
   std::deque<std::string> out_;
   OnMessage on_message_;
   OnEnd on_end_;

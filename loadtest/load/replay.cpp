@@ -271,7 +271,7 @@ class Replayer {
         [this, shop, agent](const std::string& why) {
           if (!why.empty()) note_error("agent " + agent + ": " + why);
         });
-    conn->open(server_, source_for(agents_.size()));
+    conn->open(server_, source_for(agents_.size()), "/ws/shops/" + shop);
     v1::ClientMessage hello;
     hello.mutable_hello()->set_role(v1::ROLE_AGENT);
     hello.mutable_hello()->set_shop_id(shop);
@@ -295,7 +295,7 @@ class Replayer {
       case v1::TraceRecord::kOrder: {
         const auto& o = r.order().order();
         if (!shops_.count(o.shop_id())) return;
-        http_.post("/api/v1/orders", net::to_json(o),
+        http_.post("/api/v1/shops/" + o.shop_id() + "/orders", net::to_json(o),
                    net::mint_token(cfg_.server.keys, o.shop_id(), "replay", "orders", 86'400));
         ++orders_;
         return;
@@ -329,7 +329,7 @@ class Replayer {
           depart(idx, false);
         });
     chats_[idx].ws = ws;
-    ws->open(server_, source_for(idx));
+    ws->open(server_, source_for(idx), "/ws/shops/" + shop);
     v1::ClientMessage hello;
     hello.mutable_hello()->set_role(v1::ROLE_CUSTOMER);
     hello.mutable_hello()->set_shop_id(a.shop_id());

@@ -1,5 +1,6 @@
 #include "config.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <libpq-fe.h>
 #include <sys/resource.h>
 #include <toml++/toml.h>
@@ -359,7 +360,7 @@ void read_server(const Reader& r, const toml::table& t, const std::string& sourc
   r.only_keys(t, "server", {"listen", "threads", "manual_clock_allowed", "send_queue_messages_max", "frame_bytes_max",
                             "http_body_bytes_max", "connections_max", "handshake_timeout_ms", "idle_timeout_ms", "drain_timeout_ms",
                             "drain_window_ms", "connections_per_address_max", "messages_per_second_max", "throttle_strikes_max",
-                            "allowed_origins", "metrics_token_required", "admin_listen"});
+                            "allowed_origins", "metrics_token_required", "admin_listen", "trusted_proxies"});
   const std::string listen = r.str(t, "server", "listen", "127.0.0.1:8080");
   try {
     parse_listen(listen, source + ": server.listen", s.host, s.port);
@@ -397,6 +398,12 @@ void read_server(const Reader& r, const toml::table& t, const std::string& sourc
   s.messages_per_second_max = r.number(t, "server", "messages_per_second_max", 20, 0.1, 100'000);
   s.throttle_strikes_max = size("throttle_strikes_max", 20, 1, 1'000'000);
   s.allowed_origins = r.strings(t, "server", "allowed_origins");
+  s.trusted_proxies = r.strings(t, "server", "trusted_proxies");
+  for (const auto& a : s.trusted_proxies) {
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(a, ec);
+    if (ec) r.fail("server.trusted_proxies", "must list IP addresses, got \"" + a + "\"");
+  }
   s.metrics_token_required = r.boolean(t, "server", "metrics_token_required", false);
 }
 

@@ -38,7 +38,9 @@ std::string haproxy_config(const Cluster& cluster, const HaproxyOptions& o) {
       << "global\n  maxconn " << o.connections_max << "\n\n"
       << "defaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n"
       << "  # An upgraded WebSocket is a tunnel: idle chats live long; the nodes ping every idle_timeout_ms.\n"
-      << "  timeout tunnel 1h\n  timeout client-fin 5s\n  timeout http-request 10s\n\n"
+      << "  timeout tunnel 1h\n  timeout client-fin 5s\n  timeout http-request 10s\n"
+      << "  # The nodes count connections per client address (server.trusted_proxies lists this proxy).\n"
+      << "  option forwardfor\n\n"
       << "frontend switchboard\n  bind " << o.bind << "\n";
   if (!o.tls_cert.empty()) out << "  bind " << o.tls_bind << " ssl crt " << o.tls_cert << "\n";
   out << "  # The shop is in the path: /ws/shops/{shop} and /api/v1/shops/{shop}/...\n"

@@ -18,7 +18,21 @@ namespace http = beast::http;
 
 namespace {
 constexpr std::chrono::seconds http_request_timeout{30};
+
+// The client's address: the peer's, unless the peer is a trusted proxy that says in
+// X-Forwarded-For whom it forwards (the last entry is the one it appended; earlier ones came
+// from the client and prove nothing).
+std::string client_address(const std::string& peer, std::string_view forwarded, const std::vector<std::string>& trusted) {
+  if (forwarded.empty() || std::find(trusted.begin(), trusted.end(), peer) == trusted.end()) return peer;
+  const auto comma = forwarded.rfind(',');
+  std::string_view last = comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1);
+  while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
+  while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
+  boost::system::error_code ec;
+  const auto a = boost::asio::ip::make_address(std::string(last), ec);
+  return ec ? peer : a.to_string();  // a proxy that forwards nonsense is counted as itself
 }
+}  // namespace
 
 HttpSession::HttpSession(boost::asio::ip::tcp::socket&& socket, Server& server, Surface surface)
     : stream_(std::move(socket)), server_(server), surface_(surface) {}
@@ -73,7 +87,8 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
       return;
     }
     boost::system::error_code ec_addr;
-    const std::string address = stream_.socket().remote_endpoint(ec_addr).address().to_string();
+    const std::string address = client_address(stream_.socket().remote_endpoint(ec_addr).address().to_string(),
+                                               req["X-Forwarded-For"], server_.options().trusted_proxies);
     if (!server_.admit(address)) {
       server_.metrics().auth_failures.Add({{"reason", "address_limit"}}).Increment();
       write(error_response(http::status::too_many_requests, req.version(), false,

@@ -45,6 +45,9 @@ struct ServerOptions {
   double messages_per_second_max = 20;            // per connection; bursts up to twice that
   std::size_t throttle_strikes_max = 20;          // throttled messages in a row before closing 1008
   std::vector<std::string> allowed_origins;       // empty: any; browsers send Origin, others may not
+  // Proxies (HAProxy) whose X-Forwarded-For names the client: behind one, every connection
+  // comes from the proxy's address, and the per-address bound must count the clients'.
+  std::vector<std::string> trusted_proxies;
   bool metrics_token_required = false;            // /metrics needs an admin token
   // A second listener for /metrics, the figures API and the admin API, which then leave the
   // public one (e.g. a private interface the Prometheus server and ops tools reach).

@@ -29,6 +29,25 @@ bool closed_with(sb::net::WsClient& ws, int code) {
   return ws.closed() && ws.close_code() == code;
 }
 
+// A WebSocket upgrade by hand, with the headers a proxy adds; the socket stays open (held by
+// the caller) and the answer's status line comes back.
+std::string upgrade_via(int& fd, unsigned short port, const std::string& forwarded_for) {
+  fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return "connect failed";
+  const std::string req = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-Forwarded-For: " +
+                          forwarded_for + "\r\n\r\n";
+  if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) return "write failed";
+  char buf[512];
+  const ssize_t n = read(fd, buf, sizeof buf);
+  const std::string answer(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  return answer.substr(0, answer.find("\r\n"));
+}
+
 }  // namespace
 
 TEST_CASE("a frame over frame_bytes_max closes that connection with 1009; others go on", "[limits]") {
@@ -53,6 +72,24 @@ TEST_CASE("connections per source address are limited; the next is refused with 
   JsonClient d(server.port());
   CHECK(pings(d, "d"));
   CHECK(server.scrape().find("switchboard_security_refusals_total{reason=\"address_limit\"} 1") != std::string::npos);
+}
+
+TEST_CASE("behind a trusted proxy the per-address bound counts X-Forwarded-For's client, not the proxy", "[limits]") {
+  ServerProcess server(always_open_toml, {}, "connections_per_address_max = 2\ntrusted_proxies = [\"127.0.0.1\"]\n");
+  int fds[4];
+  // The last entry is the one the proxy appended; what the client wrote before it is ignored.
+  CHECK(upgrade_via(fds[0], server.port(), "10.0.0.1") == "HTTP/1.1 101 Switching Protocols");
+  CHECK(upgrade_via(fds[1], server.port(), "192.0.2.9, 10.0.0.1") == "HTTP/1.1 101 Switching Protocols");
+  CHECK(upgrade_via(fds[2], server.port(), "10.0.0.1") == "HTTP/1.1 429 Too Many Requests");
+  CHECK(upgrade_via(fds[3], server.port(), "10.0.0.2") == "HTTP/1.1 101 Switching Protocols");
+  for (int fd : {fds[0], fds[1], fds[2], fds[3]}) close(fd);
+  // Without the trust, X-Forwarded-For is just a header anyone can write.
+  ServerProcess plain(always_open_toml, {}, "connections_per_address_max = 1\n");
+  int a = -1, b = -1;
+  CHECK(upgrade_via(a, plain.port(), "10.0.0.1") == "HTTP/1.1 101 Switching Protocols");
+  CHECK(upgrade_via(b, plain.port(), "10.0.0.2") == "HTTP/1.1 429 Too Many Requests");
+  close(a);
+  close(b);
 }
 
 TEST_CASE("messages over the rate are throttled, then the connection is closed with 1008", "[limits]") {
