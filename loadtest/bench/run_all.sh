@@ -73,6 +73,9 @@ echo "== replay" | tee -a "$log"
 loadtest/bench/run_replay.sh "$replay_sessions" 60 2>&1 | tee -a "$log" | tail -4
 row "replay of a $replay_sessions-session peak hour at 60x" "<= 70 s, figures exact" "$(figure_of replay)" "$(result_of replay)"
 
+echo "== replay through HAProxy over three nodes" | tee -a "$log"
+loadtest/bench/run_replay_cluster.sh "$replay_sessions" 60 2>&1 | tee -a "$log" | tail -3
+row "replay of a $replay_sessions-session peak hour at 60x through HAProxy over 3 nodes" "<= 70 s, 50/50 exact" "$(figure_of replay-cluster)" "$(result_of replay-cluster)"
 echo "== restart after kill -9" | tee -a "$log"
 loadtest/bench/run_restart.sh "$replay_sessions" 60 2>&1 | grep -v Killed | tee -a "$log" | tail -3
 row "restart after kill -9 at the busiest moment of a $replay_sessions-session peak hour" "< 2 s to /readyz 200" "$(figure_of restart)" "$(result_of restart)"
