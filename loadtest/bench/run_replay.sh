@@ -24,20 +24,8 @@ build/switchboard serve --config "$out/hour.toml" --listen "127.0.0.1:$port" --c
   --clock-start "$start" >"$out/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
-workers=$(( (sessions + 24999) / 25000 ))
-t0=$(date +%s.%N)
-set +e
-build/switchboard-load replay "$out/hour.pb" --config "$out/hour.toml" --connect "127.0.0.1:$port" --speed "$speed" \
-  --processes "$workers" --sources 10 --expect-same --quiet >"$out/load.txt" 2>"$out/load.err"
-rc=$?
-set -e
-t1=$(date +%s.%N)
-wall=$(awk "BEGIN{printf \"%.1f\", $t1 - $t0}")
-same=$(grep -c "the same as the trace's own" "$out/load.txt" || true)
-total=$(grep -cE "^shop[0-9]+ " "$out/load.txt" || true)
-summary=$(grep -E "^all [0-9]+ workers|^replayed " "$out/load.txt" || true)
-errors=$(echo "$summary" | sed -E 's/.* ([0-9]+) errors.*/\1/')
-echo "$summary"
+. loadtest/bench/replay_load.sh
+replay_load "127.0.0.1:$port"
 echo "replay of a $sessions-session peak hour at ${speed}x: ${wall} s wall (the hour is $((3600 / speed)) s of it, then the"
 echo "  chats, ratings windows and shifts of the trace's last 45 minutes); $errors errors; $same of $total shops exact"
 ok=missed

@@ -43,20 +43,8 @@ done
 haproxy -db -f "$out/haproxy.cfg" >"$out/haproxy.log" 2>&1 &
 pids+=($!)
 sleep 1
-workers=$(( (sessions + 24999) / 25000 ))
-t0=$(date +%s.%N)
-set +e
-build/switchboard-load replay "$out/hour.pb" --config "$out/hour.toml" --connect "127.0.0.1:$proxy_port" --speed "$speed" \
-  --processes "$workers" --sources 10 --expect-same --quiet >"$out/load.txt" 2>"$out/load.err"
-rc=$?
-set -e
-t1=$(date +%s.%N)
-wall=$(awk "BEGIN{printf \"%.1f\", $t1 - $t0}")
-same=$(grep -c "the same as the trace's own" "$out/load.txt" || true)
-total=$(grep -cE "^shop[0-9]+ " "$out/load.txt" || true)
-summary=$(grep -E "^all [0-9]+ workers|^replayed " "$out/load.txt" || true)
-errors=$(echo "$summary" | sed -E 's/.* ([0-9]+) errors.*/\1/')
-echo "$summary"
+. loadtest/bench/replay_load.sh
+replay_load "127.0.0.1:$proxy_port"
 echo "replay of a $sessions-session peak hour at ${speed}x through HAProxy over 3 nodes: ${wall} s wall; $errors errors; $same of $total shops exact"
 ok=missed
 awk "BEGIN{exit !($wall <= 70)}" && [ "$rc" = 0 ] && [ "$same" = 50 ] && ok=met
