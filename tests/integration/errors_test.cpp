@@ -1,8 +1,11 @@
 // Bad input of every kind gets an error naming the problem and the request id; the connection
 // stays open and nothing else is affected.
 #include <catch2/catch.hpp>
+#include <unistd.h>
+#include <fstream>
 
 #include "shops.hpp"
+#include "store_helpers.hpp"
 #include "support/server_process.hpp"
 
 using namespace sb::test;
@@ -207,6 +210,26 @@ name = "a"
          "cluster.nodes[1].address: must be HOST:PORT");
   refuse(two_shops + nodes + "[[cluster.nodes]]\nid = \"n2\"\naddress = \"127.0.0.3:8080\"\nshops = [\"y\"]\n", "node \"n9\" is not among",
          {"--node", "n9"});
+  try {
+    ServerProcess server(two_shops, {}, "trusted_proxies = [\"proxy.local\"]\n");
+    FAIL("server started with a host name among server.trusted_proxies");
+  } catch (const std::runtime_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("server.trusted_proxies: must list IP addresses, got \"proxy.local\""));
+  }
+  // haproxy-config needs the assignment, and TLS needs both its address and its certificate.
+  const std::string dir = "/tmp/sb-haproxy-" + std::to_string(::getpid());
+  std::system(("mkdir -p " + dir).c_str());
+  std::ofstream(dir + "/single.toml") << test_auth_toml() << two_shops;
+  std::ofstream(dir + "/cluster.toml") << test_auth_toml() << two_shops << nodes
+                                       << "[[cluster.nodes]]\nid = \"n2\"\naddress = \"127.0.0.3:8080\"\nshops = [\"y\"]\n";
+  int rc = 0;
+  CHECK_THAT(run(binary_path() + " haproxy-config --config " + dir + "/single.toml --out " + dir, rc),
+             Catch::Contains("has no [cluster] assigning shops to nodes"));
+  CHECK(rc != 0);
+  CHECK_THAT(run(binary_path() + " haproxy-config --config " + dir + "/cluster.toml --out " + dir + " --tls-cert x.pem", rc),
+             Catch::Contains("--tls-bind and --tls-cert go together"));
+  CHECK(rc != 0);
+  std::system(("rm -rf " + dir).c_str());
 }
 
 TEST_CASE("customers need a token from their shop's site, unless the shop takes guests", "[integration][errors][security]") {
