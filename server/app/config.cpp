@@ -278,7 +278,7 @@ void read_agents(const Reader& r, const toml::table& t, const std::string& where
   const auto agents = r.tables(t, where, "agents");
   for (std::size_t i = 0; i < agents.size(); ++i) {
     const std::string w = Reader::join(where, "agents[" + std::to_string(i) + "]");
-    r.only_keys(*agents[i], w, {"id", "skills", "window", "daily_cap"});
+    r.only_keys(*agents[i], w, {"id", "skills", "window", "daily_cap", "shifts"});
     core::AgentConfig a;
     a.id = r.str(*agents[i], w, "id", "", true);
     if (a.id.empty() || !agent_ids.insert(a.id).second) r.fail(Reader::join(w, "id"), "must be a unique, non-empty agent id");
@@ -288,6 +288,12 @@ void read_agents(const Reader& r, const toml::table& t, const std::string& where
       if (skills.count(s) == 0) r.fail(Reader::join(w, "skills"), "\"" + s + "\" is not a skill of this shop");
     a.window = static_cast<std::uint32_t>(r.integer(*agents[i], w, "window", 3, 1, window_sessions_max));
     a.daily_cap = static_cast<std::uint32_t>(r.integer(*agents[i], w, "daily_cap", 200, 1, 100'000));
+    for (const auto& text : r.strings(*agents[i], w, "shifts")) {
+      std::string err;
+      auto shift = core::parse_agent_shift(text, err);
+      if (!shift) r.fail(Reader::join(w, "shifts"), "\"" + text + "\": " + err);
+      a.shifts.push_back(*shift);
+    }
     c.agents.push_back(a);
   }
 }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/commands.hpp"
+#include "app/plan_command.hpp"
 #include "net/build_info.hpp"
 
 int main(int argc, char** argv) {
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   sb::app::add_serve_command(app, commands);
   sb::app::add_admin_commands(app, commands);
   sb::app::add_trace_commands(app, commands);
+  sb::app::add_plan_commands(app, commands);
   sb::app::add_chat_command(app, commands);
   CLI11_PARSE(app, argc, argv);
   for (const auto& c : commands)

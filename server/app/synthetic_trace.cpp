@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "config.hpp"
-#include "simulation.hpp"
+#include "sim/parallel_simulation.hpp"
 
 namespace sb::app {
 
@@ -126,13 +126,20 @@ void nudge(v1::TraceArrival& a, const sim::NearMiss& n, core::DurationMs margin)
 // margin of a threshold; returns the day's own figures.
 template <typename Resort>
 std::vector<v1::ShopFigures> settle(SyntheticDay& out, const SyntheticOptions& o, Resort resort) {
-  if (o.replay_margin_ms <= 0) return simulate_in_parallel(out.shops, out.trace).figures;
+  auto with_next_day = [](sim::SimulationResult& r) {
+    for (auto& f : r.next_day) r.figures.push_back(std::move(f));
+    return std::move(r.figures);
+  };
+  if (o.replay_margin_ms <= 0) {
+    sim::SimulationResult r = sim::simulate_in_parallel(out.shops, out.trace);
+    return with_next_day(r);
+  }
   const sim::SimulationOptions so{o.replay_margin_ms};
   for (int round = 0;; ++round) {
-    sim::SimulationResult r = simulate_in_parallel(out.shops, out.trace, 0, so);
+    sim::SimulationResult r = sim::simulate_in_parallel(out.shops, out.trace, 0, so);
     if (r.near_misses.empty() || round == o.nudge_rounds_max) {
       out.near_misses_left = r.near_misses.size();
-      return std::move(r.figures);
+      return with_next_day(r);
     }
     std::set<std::pair<std::uint32_t, int>> done;  // one move per arrival and kind per round
     for (const auto& n : r.near_misses) {
@@ -158,7 +165,7 @@ struct DayShape {
 
 DayShape day_shape(const SyntheticOptions& o) {
   DayShape d;
-  std::vector<double> curve = peak_day_curve();
+  std::vector<double> curve = o.curve.size() == 24 ? o.curve : peak_day_curve();
   if (o.only_hour >= 0) {
     curve.assign(24, 0);
     curve[static_cast<std::size_t>(o.only_hour % 24)] = 1;
@@ -215,7 +222,7 @@ core::ShopConfig make_shop(const SyntheticOptions& o, std::uint32_t s, const Day
                                          a % 4 == 3 ? std::vector<std::string>{"aftersale"}
                                          : both     ? std::vector<std::string>{"presale", "aftersale"}
                                                     : std::vector<std::string>{"presale"},
-                                         window, 400});
+                                         window, 400, {}});
   }
   std::vector<v1::AgentStatus> state(most, v1::AGENT_STATUS_OFFLINE);
   for (std::size_t i = 0; i < d.hours.size(); ++i) {

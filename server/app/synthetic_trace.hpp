@@ -25,6 +25,7 @@ struct SyntheticOptions {
   // lands closer than this to a threshold is moved clear of it (0: leave them).
   std::int64_t replay_margin_ms = 3'000;
   int nudge_rounds_max = 8;
+  std::vector<double> curve;        // relative arrivals per local hour 0..23; empty: peak_day_curve()
 };
 
 struct SyntheticDay {

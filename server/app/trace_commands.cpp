@@ -7,6 +7,8 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -15,7 +17,7 @@
 
 #include "config.hpp"
 #include "net/codec.hpp"
-#include "simulation.hpp"
+#include "sim/parallel_simulation.hpp"
 #include "store/trace_export.hpp"
 #include "trace_io.hpp"
 #include "sim/fuzz_day.hpp"
@@ -40,6 +42,35 @@ void print_row(const char* label, const v1::FigureSet& f) {
               ratio(f.rating_rate()).c_str(), ratio(f.satisfaction()).c_str(), ratio(f.message_reply_rate()).c_str(),
               ratio(f.inquiry_conversion_rate()).c_str());
 }
+
+// A planner's per-hour table: requests, connection, 45-s rate, breaches, abandoned, no agent.
+void print_hours(const v1::ShopFigures& f) {
+  std::printf("  %-5s %8s %10s %10s %8s %9s %8s\n", "hour", "requests", "connection", "45-s", "breaches", "abandoned", "no agent");
+  for (const auto& h : f.hours()) {
+    const auto& x = h.figures();
+    if (x.connection_rate().denominator() == 0 && x.first_response_breaches() == 0) continue;
+    std::printf("  %02u:00 %8u %10.4f %10.4f %8u %9u %8u\n", h.hour(), x.connection_rate().denominator(), x.connection_rate().value(),
+                x.response_45s_rate().value(), x.first_response_breaches(), x.requests_abandoned(), x.requests_no_agent());
+  }
+}
+
+std::string csv_rows(const v1::ShopFigures& f) {
+  std::string out;
+  char buf[256];
+  for (const auto& h : f.hours()) {
+    const auto& x = h.figures();
+    if (x.connection_rate().denominator() == 0 && x.first_response_breaches() == 0) continue;
+    std::snprintf(buf, sizeof buf, "%s,%s,%02u:00,%u,%u,%.4f,%u,%u,%.4f,%u,%u,%u,%u\n", f.shop_id().c_str(), f.date().c_str(), h.hour(),
+                  x.connection_rate().denominator(), x.connection_rate().numerator(), x.connection_rate().value(),
+                  x.response_45s_rate().denominator(), x.response_45s_rate().numerator(), x.response_45s_rate().value(),
+                  x.first_response_breaches(), x.requests_abandoned(), x.requests_no_agent(), x.online_duration_s());
+    out += buf;
+  }
+  return out;
+}
+
+constexpr const char* csv_header =
+    "shop,date,hour,requests,sessions,connection_rate,judged,replied_45s,response_45s_rate,breaches,abandoned,no_agent,online_s\n";
 
 }  // namespace
 
@@ -108,6 +139,69 @@ int fuzz_command(const SimulateArgs& a) {
 
 }  // namespace
 
+namespace {
+
+// The planner's changes to the plan for this run only (docs/trace.md): another strategy,
+// another window, a fraction of each shop's agents.
+std::string change_plan(const SimulateArgs& a, std::vector<core::ShopConfig>& shops) {
+  static const std::map<std::string, core::Strategy> strategies{
+      {"longest_idle", core::Strategy::longest_idle}, {"fewest_active", core::Strategy::fewest_active}, {"round_robin", core::Strategy::round_robin}};
+  std::optional<core::Strategy> strategy;
+  if (!a.strategy.empty()) {
+    auto it = strategies.find(a.strategy);
+    if (it == strategies.end()) return "--strategy " + a.strategy + ": expected longest_idle, fewest_active or round_robin";
+    strategy = it->second;
+  }
+  for (auto& s : shops) {
+    if (strategy) s.strategy = *strategy;
+    if (a.window > 0)
+      for (auto& ag : s.agents) ag.window = a.window;
+    if (a.agents_fraction < 1.0) {
+      const auto keep = static_cast<std::size_t>(std::ceil(a.agents_fraction * static_cast<double>(s.agents.size())));
+      s.agents.resize(std::min(s.agents.size(), keep));
+    }
+  }
+  return "";
+}
+
+// Prints one shop-day against the trace's own figures for it; returns whether they are the same
+// (a day the trace has no figures for is not compared).
+bool report_day(const v1::ShopFigures& f, const std::map<std::string, const v1::ShopFigures*>& own, bool hours, bool& compared) {
+  std::printf("%s %s\n", f.shop_id().c_str(), f.date().c_str());
+  print_row("plan", f.figures());
+  if (hours) print_hours(f);
+  auto it = own.find(f.shop_id() + ' ' + f.date());
+  compared = it != own.end();
+  if (!compared) return false;
+  const bool same = google::protobuf::util::MessageDifferencer::Equals(f, *it->second);
+  if (same) std::printf("  trace    the same, every figure of every hour, skill, agent and category\n");
+  else print_row("trace", it->second->figures());
+  return same;
+}
+
+int write_outputs(const SimulateArgs& a, const std::vector<const v1::ShopFigures*>& days) {
+  if (!a.report.empty()) {
+    std::ofstream out(a.report, std::ios::trunc);
+    for (const auto* f : days) out << net::to_json(*f) << '\n';
+    if (!out) {
+      std::cerr << "switchboard simulate: " << a.report << ": cannot write\n";
+      return 2;
+    }
+  }
+  if (!a.csv.empty()) {
+    std::ofstream out(a.csv, std::ios::trunc);
+    out << csv_header;
+    for (const auto* f : days) out << csv_rows(*f);
+    if (!out) {
+      std::cerr << "switchboard simulate: " << a.csv << ": cannot write\n";
+      return 2;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 int simulate_command(const SimulateArgs& a) {
   if (a.fuzz) return fuzz_command(a);
   if (a.trace.empty() || a.config.empty()) {
@@ -128,10 +222,14 @@ int simulate_command(const SimulateArgs& a) {
     std::cerr << "switchboard simulate: " << e.what() << "\n";
     return 2;
   }
+  if (auto e = change_plan(a, shops); !e.empty()) {
+    std::cerr << "switchboard simulate: " << e << "\n";
+    return 2;
+  }
   const auto t1 = std::chrono::steady_clock::now();
   sim::SimulationOptions options;
   options.snapshot_every_calls = a.snapshot_every;
-  const sim::SimulationResult r = simulate_in_parallel(shops, trace, a.threads, options);
+  const sim::SimulationResult r = sim::simulate_in_parallel(shops, trace, a.threads, options);
   const double sim_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   std::printf("simulated %s against %s: %lu arrivals, %lu engine calls; loaded in %.2f s, simulated in %.2f s (%.0f arrivals/s)\n",
               a.trace.c_str(), a.config.c_str(), static_cast<unsigned long>(r.arrivals),
@@ -142,30 +240,20 @@ int simulate_command(const SimulateArgs& a) {
   for (const auto& b : r.broken) std::printf("BROKEN: %s\n", b.c_str());
   for (const auto& n : r.notes) std::printf("note: %s\n", n.c_str());
   for (const auto& s : r.shops_missing) std::printf("note: shop %s of the trace is not in the config: not simulated\n", s.c_str());
+  for (const auto& s : r.shops_on_plan_shifts) std::printf("note: shop %s plays the config's shifts, not the trace's\n", s.c_str());
   std::map<std::string, const v1::ShopFigures*> own;
-  for (const auto& f : trace.figures) own[f.shop_id()] = &f;
+  for (const auto& f : trace.figures) own[f.shop_id() + ' ' + f.date()] = &f;
+  std::vector<const v1::ShopFigures*> days;
+  for (const auto& f : r.figures) days.push_back(&f);
+  for (const auto& f : r.next_day) days.push_back(&f);
   bool all_same = !r.figures.empty();
-  for (const auto& f : r.figures) {
-    std::printf("%s %s\n", f.shop_id().c_str(), f.date().c_str());
-    print_row("plan", f.figures());
-    auto it = own.find(f.shop_id());
-    if (it == own.end()) {
-      all_same = false;
-      continue;
-    }
-    const bool same = google::protobuf::util::MessageDifferencer::Equals(f, *it->second);
-    all_same = all_same && same;
-    if (same) std::printf("  trace    the same, every figure of every hour, skill, agent and category\n");
-    else print_row("trace", it->second->figures());
+  for (const auto* f : days) {
+    bool compared = false;
+    const bool same = report_day(*f, own, a.hours, compared);
+    // The day after midnight is compared when the trace has figures for it (older traces do not).
+    if (compared ? !same : f->date() == trace.header.day()) all_same = false;
   }
-  if (!a.report.empty()) {
-    std::ofstream out(a.report, std::ios::trunc);
-    for (const auto& f : r.figures) out << net::to_json(f) << '\n';
-    if (!out) {
-      std::cerr << "switchboard simulate: " << a.report << ": cannot write\n";
-      return 2;
-    }
-  }
+  if (int rc = write_outputs(a, days); rc != 0) return rc;
   if (a.expect_same && !all_same) {
     std::printf("figures differ from the trace's own\n");
     return 1;
@@ -264,6 +352,11 @@ void add_trace_commands(CLI::App& app, Commands& commands) {
   sim_cmd->add_option("--snapshot-every", sim->snapshot_every,
                       "Restart each thread's engine from a snapshot every N calls (the figures must not change)");
   sim_cmd->add_option("--threads", sim->threads, "Threads (shops are split between them; 0: one per core)");
+  sim_cmd->add_flag("--hours", sim->hours, "Print each shop-day's figures per hour");
+  sim_cmd->add_option("--csv", sim->csv, "Write the figures per shop, day and hour here (CSV)");
+  sim_cmd->add_option("--strategy", sim->strategy, "Route every shop by this strategy instead (longest_idle, fewest_active, round_robin)");
+  sim_cmd->add_option("--window", sim->window, "Give every agent this window instead")->check(CLI::Range(1, 50));
+  sim_cmd->add_option("--agents", sim->agents_fraction, "Keep this fraction of each shop's agents (the first ones)")->check(CLI::Range(0.0, 1.0));
   commands.push_back({sim_cmd, [sim] { return simulate_command(*sim); }});
 
   auto exp = std::make_shared<ExportArgs>();

@@ -25,6 +25,12 @@ struct SimulateArgs {
   bool expect_same = false; // exit 1 unless every shop's figures equal the trace's own
   unsigned threads = 0;     // 0: one per core; shops are split between them
   std::uint64_t snapshot_every = 0;  // > 0: restart from a snapshot every this many calls
+  bool hours = false;       // a per-hour table per shop-day
+  std::string csv;          // figures per shop, day and hour as CSV
+  // A changed plan for this run: another strategy, another window, a fraction of the agents.
+  std::string strategy;
+  std::uint32_t window = 0;
+  double agents_fraction = 1.0;
   // The bug-hunting mode (sim/fuzz_day.hpp): seeds [seed, seed + seeds), `steps` actions each.
   bool fuzz = false;
   std::uint64_t seed = 1;

@@ -1,5 +1,7 @@
 #include "service_hours.hpp"
 
+#include <cstdio>
+
 #include <cassert>
 
 namespace sb::core {
@@ -23,6 +25,30 @@ std::optional<HoursSpan> parse_hours_span(std::string_view text, std::string& er
     return std::nullopt;
   }
   return span;
+}
+
+std::optional<AgentShift> parse_agent_shift(std::string_view text, std::string& error) {
+  AgentShift shift;
+  if (const auto space = text.find(' '); space != std::string_view::npos) {
+    shift.day = parse_date(text.substr(0, space));
+    if (!shift.day) {
+      error = "expected a date YYYY-MM-DD before the span, got \"" + std::string(text.substr(0, space)) + "\"";
+      return std::nullopt;
+    }
+    text = text.substr(space + 1);
+  }
+  auto span = parse_hours_span(text, error);
+  if (!span) return std::nullopt;
+  shift.span = *span;
+  return shift;
+}
+
+std::string agent_shift_text(const AgentShift& shift) {
+  char buf[40];
+  const int open = shift.span.open_minute, close = shift.span.close_minute % (24 * 60);
+  std::snprintf(buf, sizeof buf, "%02d:%02d-%02d:%02d", open / 60, open % 60, close / 60, close % 60);
+  if (shift.span.close_minute == 24 * 60) std::snprintf(buf, sizeof buf, "%02d:%02d-24:00", open / 60, open % 60);
+  return shift.day ? format_date(*shift.day) + " " + buf : std::string(buf);
 }
 
 ServiceHours::ServiceHours() {

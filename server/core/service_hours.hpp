@@ -20,6 +20,19 @@ struct HoursSpan {
 // Parses "07:00-02:00" (past midnight), "09:00-23:00", "00:00-24:00"; error text on failure.
 std::optional<HoursSpan> parse_hours_span(std::string_view text, std::string& error);
 
+// One shift of the staffing plan (switchboard plan writes them): the agent is online over the
+// span on that local day, or on every day when `day` is unset. The server keeps them as the plan
+// (agents still sign in themselves); the simulator plays them instead of the trace's own shifts.
+struct AgentShift {
+  std::optional<DayNumber> day;
+  HoursSpan span;
+};
+
+// "07:00-15:00" (every day) or "2026-08-18 20:00-02:00" (that local day, past midnight).
+std::optional<AgentShift> parse_agent_shift(std::string_view text, std::string& error);
+// The same text back.
+std::string agent_shift_text(const AgentShift& shift);
+
 class ServiceHours {
  public:
   ServiceHours();  // open all day, every day

@@ -23,6 +23,7 @@ struct AgentConfig {
   std::vector<std::string> skills;
   std::uint32_t window = 3;            // sessions at once
   std::uint32_t daily_cap = 200;       // sessions assigned per local day (单人最高日服务量)
+  std::vector<AgentShift> shifts;
 };
 
 struct SkillConfig {

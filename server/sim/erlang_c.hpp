@@ -12,4 +12,8 @@ double erlang_c_wait_probability(int servers, double load_erlangs);
 // time in seconds.
 double erlang_c_service_level(int servers, double arrivals_per_s, double service_s, double wait_s);
 
+// Mean wait of all arrivals (answered ones, since nobody gives up in M/M/c), in seconds;
+// infinite when the load is at or above the servers.
+double erlang_c_mean_wait_s(int servers, double arrivals_per_s, double service_s);
+
 }  // namespace sb::sim

@@ -95,7 +95,7 @@ class Fuzzer {
       if (i != 3) skills.push_back("phones");
       if (i != 0) skills.push_back("aircon");
       c.agents.push_back(core::AgentConfig{"a" + std::to_string(i), skills, 1 + static_cast<std::uint32_t>(below(3)),
-                                           3 + static_cast<std::uint32_t>(below(18))});
+                                           3 + static_cast<std::uint32_t>(below(18)), {}});
     }
     c.strategy = static_cast<core::Strategy>(below(3));
     c.handback = chance(50) ? core::Handback::queue_front : core::Handback::first_receiver_wait;

@@ -37,7 +37,7 @@ TimeMs record_time(const v1::TraceRecord& r) {
 
 namespace {
 
-enum class Act : std::uint8_t { agent_status, arrival, planned, order, left_reply };
+enum class Act : std::uint8_t { agent_status, arrival, planned, order, left_reply, plan_shift };
 
 struct Ev {
   TimeMs at = 0;
@@ -62,7 +62,39 @@ struct Chat {
   std::uint32_t record = 0;
   TimeMs clock_start = 0;  // of the current leg: the first message, then each transfer
   bool replied = false;    // the current leg's agent has written
+  std::optional<LegRecord> leg;  // with record_legs: the leg in progress
 };
+
+// The status changes a shop's planned shifts make in the trace's time: online at the start,
+// paused at the end (the agent finishes its chats), offline half an hour later.
+constexpr DurationMs shift_wind_down_ms = 30 * core::ms_per_minute;
+
+void add_shift_records(const ShopConfig& shop, const v1::TraceHeader& header, std::vector<v1::TraceRecord>& out) {
+  const core::DayNumber day = core::parse_date(header.day()).value_or(0);
+  auto add = [&](TimeMs at, const std::string& agent, v1::AgentStatus status) {
+    v1::TraceRecord r;
+    auto* st = r.mutable_agent_status();
+    st->set_at_ms(at);
+    st->set_shop_id(shop.id);
+    st->set_agent_id(agent);
+    st->set_status(status);
+    out.push_back(std::move(r));
+  };
+  // Every shift that overlaps the trace's time: one begun the evening before may reach into it,
+  // one dated the next day may begin before it ends.
+  for (const auto& a : shop.agents)
+    for (const auto& shift : a.shifts)
+      for (core::DayNumber d = day - 1; d <= day + 1; ++d) {
+        if (shift.day && *shift.day != d) continue;
+        const TimeMs midnight = core::local_midnight_utc(d, shop.hours.utc_offset_minutes());
+        const TimeMs start = midnight + shift.span.open_minute * core::ms_per_minute;
+        const TimeMs end = midnight + shift.span.close_minute * core::ms_per_minute;
+        if (end <= header.start_ms() || start >= header.end_ms()) continue;
+        add(start, a.id, v1::AGENT_STATUS_ONLINE);
+        add(end, a.id, v1::AGENT_STATUS_PAUSED);
+        add(end + shift_wind_down_ms, a.id, v1::AGENT_STATUS_OFFLINE);
+      }
+}
 
 std::string member_key(const std::string& shop, const std::string& member) { return shop + '\x1f' + member; }
 
@@ -76,6 +108,11 @@ class Player {
       // Nobody reads transcripts in a simulation, and they do not move a figure.
       s.limits.transcript_messages_max = 0;
       shop_ids_.insert(s.id);
+      if (std::any_of(s.agents.begin(), s.agents.end(), [](const auto& a) { return !a.shifts.empty(); })) {
+        plan_shift_shops_.insert(s.id);
+        result_.shops_on_plan_shifts.push_back(s.id);
+        add_shift_records(s, trace.header, plan_shifts_);
+      }
       configs_.emplace(s.id, s);
       engine_->add_shop(std::move(s), now_, out);
     }
@@ -95,8 +132,10 @@ class Player {
         default: break;
       }
     }
+    for (std::uint32_t i = 0; i < plan_shifts_.size(); ++i)
+      records_.push_back(Ev{plan_shifts_[i].agent_status().at_ms(), trace_.records.size() + i, Act::plan_shift, i, {}});
     std::stable_sort(records_.begin(), records_.end(), [](const Ev& a, const Ev& b) { return a.at < b.at; });
-    next_seq_ = trace_.records.size();  // every planned action comes after the records of its moment
+    next_seq_ = trace_.records.size() + plan_shifts_.size();  // every planned action comes after the records of its moment
     play();
     result_.engine_calls += calls_;
     const auto day = core::parse_date(trace_.header.day());
@@ -109,6 +148,9 @@ class Player {
       std::string why;
       if (!shop->figures_hold(why)) result_.broken.push_back(why);
       result_.figures.push_back(shop->figures(day.value_or(0), now_));
+      auto after = shop->figures(day.value_or(0) + 1, now_);
+      if (after.figures().connection_rate().denominator() > 0 || after.figures().message_reply_rate().denominator() > 0)
+        result_.next_day.push_back(std::move(after));
     }
     return std::move(result_);
   }
@@ -204,7 +246,11 @@ class Player {
 
   void execute(const Ev& ev) {
     switch (ev.act) {
-      case Act::agent_status: return agent_status(trace_.records[ev.index].agent_status());
+      case Act::agent_status:
+        // A shop on the plan's shifts ignores the trace's.
+        if (plan_shift_shops_.count(trace_.records[ev.index].agent_status().shop_id()) != 0) return;
+        return agent_status(trace_.records[ev.index].agent_status());
+      case Act::plan_shift: return agent_status(plan_shifts_[ev.index].agent_status());
       case Act::arrival: return arrive(ev.index);
       case Act::planned: return act(ev.index, ev.planned);
       case Act::order: {
@@ -247,7 +293,7 @@ class Player {
     const auto idx = static_cast<std::uint32_t>(chats_.size());
     const std::string shop = r.shop_id();
     chats_.push_back(Chat{TraceCustomer(&r, [this, shop](const std::string& id) { return agent_known(shop, id); }), record, r.at_ms(),
-                          false});
+                          false, std::nullopt});
     active[r.member_id()] = idx;
     join(customer(chats_[idx]));
     for (const auto& m : chats_[idx].customer.opening()) call(customer(chats_[idx]), m);
@@ -263,6 +309,8 @@ class Player {
       return;
     }
     if (p.what == Planned::What::give_up && options_.near_miss_margin_ms > 0) last_cancel_[queue_key(c)] = {idx, now_};
+    if (p.what == Planned::What::give_up && options_.record_legs)
+      result_.gave_up.push_back(GiveUp{c.record, now_ - c.customer.arrival().at_ms()});
     const auto& m = out->message;
     if (m.has_transfer()) {
       c.clock_start = now_;  // the next leg's clock
@@ -298,6 +346,7 @@ class Player {
   void depart(std::uint32_t idx) {
     Chat& c = chats_[idx];
     if (c.customer.is_gone()) return;
+    end_leg(c);
     c.customer.gone();
     auto& active = active_[c.customer.arrival().shop_id()];
     if (auto it = active.find(c.customer.arrival().member_id()); it != active.end() && it->second == idx) active.erase(it);
@@ -320,6 +369,29 @@ class Player {
     }
   }
 
+  // With record_legs: a leg begins at each assignment and ends at the next, a transfer, the
+  // close or the customer's going; a give-up is the wait of a customer never assigned.
+  void observe_leg(Chat& c, const v1::ServerMessage& m) {
+    if (m.has_assigned()) {
+      end_leg(c);
+      const auto& shop = c.customer.arrival().shop_id();
+      const std::uint32_t held = ++agent_chats_[member_key(shop, m.assigned().agent_id())];
+      c.leg = LegRecord{c.record, c.customer.legs_started() == 0 ? 0 : c.customer.legs_started() - 1, shop, m.assigned().agent_id(),
+                        m.assigned().skill(), c.clock_start, now_, 0, held};
+    } else if (m.has_transferred() || m.has_session_closed()) {
+      end_leg(c);
+    }
+  }
+
+  void end_leg(Chat& c) {
+    if (!options_.record_legs) return;
+    if (!c.leg) return;
+    c.leg->ended_ms = now_;
+    --agent_chats_[member_key(c.leg->shop_id, c.leg->agent_id)];
+    result_.legs.push_back(std::move(*c.leg));
+    c.leg.reset();
+  }
+
   // Reacts to what the engine told customers: their behaviour plans what comes next.
   void absorb(Output& out) {
     for (const auto& d : out.deliveries) {
@@ -331,6 +403,7 @@ class Player {
       const std::uint32_t idx = it->second;
       Chat& c = chats_[idx];
       if (d.message->has_assigned()) assigned_near(c);
+      if (options_.record_legs) observe_leg(c, *d.message);
       for (const auto& p : c.customer.on_server_message(*d.message)) push(now_ + p.after_ms, Act::planned, idx, p);
     }
     out.clear();
@@ -368,6 +441,9 @@ class Player {
   SimulationOptions options_;
   TimeMs now_ = 0;
   std::set<std::string> shop_ids_;
+  std::set<std::string> plan_shift_shops_;         // shops whose agents play the config's shifts
+  std::vector<v1::TraceRecord> plan_shifts_;        // their status changes on the trace's day
+  std::unordered_map<std::string, std::uint32_t> agent_chats_;  // with record_legs: shop+agent -> chats held
   std::vector<Ev> records_;  // in time order
   std::size_t next_record_ = 0;
   std::priority_queue<Ev, std::vector<Ev>, std::greater<Ev>> queue_;  // planned actions

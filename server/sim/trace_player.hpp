@@ -26,6 +26,24 @@ struct SimulationOptions {
   // that plays on (history events are then built too, as on a server), to show a restart from a
   // snapshot changes nothing.
   std::uint64_t snapshot_every_calls = 0;
+  // Keep a LegRecord per leg and a GiveUp per customer who left the queue: what the capacity
+  // planner learns handle times, concurrency and patience from.
+  bool record_legs = false;
+};
+
+// One leg as it played: who had it, when, and how many chats that agent held once it began.
+struct LegRecord {
+  std::uint32_t record = 0;       // the arrival, in Trace::records
+  std::uint32_t leg = 0;
+  std::string shop_id, agent_id, skill;
+  TimeMs clock_start_ms = 0;      // the leg's 45-s clock: the first message, or the transfer
+  TimeMs assigned_ms = 0, ended_ms = 0;
+  std::uint32_t agent_chats = 0;  // the agent's chats at assignment, this one included
+};
+
+struct GiveUp {
+  std::uint32_t record = 0;
+  DurationMs waited_ms = 0;
 };
 
 // Something in the played day that happened within the margin of a threshold, so that a few
@@ -44,6 +62,9 @@ struct NearMiss {
 
 struct SimulationResult {
   std::vector<switchboard::v1::ShopFigures> figures;  // per shop of the trace, its day
+  // Per shop whose requests (or left messages) ran past midnight, the local day after: an
+  // 07:00-02:00 day's last hours belong to the next date (docs/figures.md).
+  std::vector<switchboard::v1::ShopFigures> next_day;
   std::uint64_t arrivals = 0;
   std::uint64_t engine_calls = 0;
   std::uint64_t snapshots = 0;          // with SimulationOptions::snapshot_every_calls
@@ -52,9 +73,14 @@ struct SimulationResult {
   std::vector<std::string> shops_missing;  // shops of the trace the config lacks: not simulated
   std::vector<NearMiss> near_misses;       // with SimulationOptions::near_miss_margin_ms
   std::vector<std::string> broken;         // figures' identities that did not hold at the end (a bug)
+  std::vector<LegRecord> legs;             // with SimulationOptions::record_legs
+  std::vector<GiveUp> gave_up;             // the same
+  std::vector<std::string> shops_on_plan_shifts;  // shops whose agents played the config's shifts
 };
 
-// Runs the whole trace; `shops` is the staffing plan (may differ from the trace's own).
+// Runs the whole trace; `shops` is the staffing plan (may differ from the trace's own). A shop
+// whose agents have shifts in the config plays those (online from the start, paused at the end
+// to finish their chats, offline half an hour later) and not the trace's agent records.
 SimulationResult simulate(const std::vector<ShopConfig>& shops, const Trace& trace, SimulationOptions options = {});
 
 }  // namespace sb::sim

@@ -9,8 +9,8 @@ core::ShopConfig demo_shop_config() {
   c.id = "s1";
   c.default_skill = "phones";
   c.skills = {core::SkillConfig{"phones", "", 60'000}, core::SkillConfig{"aircon", "", 60'000}};
-  c.agents = {core::AgentConfig{"a1", {"phones"}, 2, 100}, core::AgentConfig{"a2", {"phones", "aircon"}, 2, 100},
-              core::AgentConfig{"a3", {"aircon"}, 2, 100}};
+  c.agents = {core::AgentConfig{"a1", {"phones"}, 2, 100, {}}, core::AgentConfig{"a2", {"phones", "aircon"}, 2, 100, {}},
+              core::AgentConfig{"a3", {"aircon"}, 2, 100, {}}};
   c.hours.set_utc_offset_minutes(8 * 60);
   c.greeting = "Welcome!";
   return c;

@@ -36,14 +36,31 @@ bool same_figures(const std::vector<v1::ShopFigures>& a, const std::vector<v1::S
   return true;
 }
 
+// A simulation's figures as a trace keeps them: each shop's day, then the day after midnight.
+std::vector<v1::ShopFigures> all_days(const sim::SimulationResult& r) {
+  std::vector<v1::ShopFigures> out = r.figures;
+  out.insert(out.end(), r.next_day.begin(), r.next_day.end());
+  return out;
+}
+
 std::string temp_path(const char* name) { return std::string("/tmp/sb-trace-test-") + name; }
 
 }  // namespace
 
 TEST_CASE("a synthetic day simulates to its own figures, the same for the same seed", "[trace]") {
   const auto day = app::generate_day(small_day(7));
-  REQUIRE(day.trace.figures.size() == 3);
+  REQUIRE(day.trace.figures.size() == 6);  // 8-18 and, for the chats after midnight, 8-19
   const auto& f = day.trace.figures[0].figures();
+  // The 07:00-02:00 day's last two hours are the next date's hours 0 and 1 (docs/figures.md).
+  const auto& after = day.trace.figures[3];
+  CHECK(after.date() == "2026-08-19");
+  std::uint32_t after_requests = 0;
+  for (const auto& h : after.hours()) {
+    if (h.hour() >= 2) CHECK(h.figures().connection_rate().denominator() == 0);
+    after_requests += h.figures().connection_rate().denominator();
+  }
+  CHECK(after_requests > 0);
+  CHECK(after_requests == after.figures().connection_rate().denominator());
   CHECK(f.connection_rate().denominator() > 500);
   CHECK(f.first_response_breaches() > 0);          // some replies come late
   CHECK(f.response_45s_rate().value() > 0.7);
@@ -52,7 +69,7 @@ TEST_CASE("a synthetic day simulates to its own figures, the same for the same s
   CHECK(f.message_reply_rate().denominator() > 0);  // messages left at night
   const auto again = sim::simulate(day.shops, day.trace);
   CHECK(again.arrivals > 2500);
-  CHECK(same_figures(again.figures, day.trace.figures));
+  CHECK(same_figures(all_days(again), day.trace.figures));
   CHECK(same_figures(app::generate_day(small_day(7)).trace.figures, day.trace.figures));
   CHECK(!same_figures(app::generate_day(small_day(8)).trace.figures, day.trace.figures));
 }
@@ -64,7 +81,7 @@ TEST_CASE("a day restarted from a snapshot every few hundred calls keeps its fig
   const auto run = sim::simulate(day.shops, day.trace, o);
   CHECK(run.snapshots > 5);
   CHECK(run.broken.empty());
-  CHECK(same_figures(run.figures, day.trace.figures));
+  CHECK(same_figures(all_days(run), day.trace.figures));
 }
 
 TEST_CASE("the generator keeps replies, waits and patiences clear of their thresholds for live replay", "[trace]") {
@@ -112,7 +129,7 @@ TEST_CASE("traces round-trip through JSON Lines and binary files", "[trace]") {
     CHECK(back.records.size() == day.trace.records.size());
     CHECK(MessageDifferencer::Equals(back.header, day.trace.header));
     CHECK(same_figures(back.figures, day.trace.figures));
-    CHECK(same_figures(sim::simulate(day.shops, back).figures, day.trace.figures));
+    CHECK(same_figures(all_days(sim::simulate(day.shops, back)), day.trace.figures));
     std::remove(path.c_str());
   }
 }
@@ -151,7 +168,7 @@ TEST_CASE("fewer agents lower the 45-second rate as much as Erlang C predicts", 
   shop.id = "q";
   shop.default_skill = "s";
   shop.skills = {core::SkillConfig{"s", "", 60'000}};
-  for (int i = 0; i < 8; ++i) shop.agents.push_back(core::AgentConfig{"a" + std::to_string(i), {"s"}, 1, 100'000});
+  for (int i = 0; i < 8; ++i) shop.agents.push_back(core::AgentConfig{"a" + std::to_string(i), {"s"}, 1, 100'000, {}});
   const auto day = *core::parse_date("2026-08-18");
   const core::TimeMs start = core::local_midnight_utc(day, 0) + 8 * core::ms_per_hour;
   auto make_trace = [&](std::uint64_t seed) {

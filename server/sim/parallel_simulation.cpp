@@ -1,14 +1,14 @@
-#include "simulation.hpp"
+#include "parallel_simulation.hpp"
 
 #include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
 
-namespace sb::app {
+namespace sb::sim {
 
-sim::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>& shops, const sim::Trace& trace,
-                                            unsigned threads, sim::SimulationOptions options) {
+SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>& shops, const Trace& trace,
+                                            unsigned threads, SimulationOptions options) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, shops.size())));
   // Balance the groups by each shop's arrivals (the work), largest first.
@@ -25,15 +25,15 @@ sim::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>& 
     groups[g].push_back(*s);
     group_load[g] += load[s->id] + 1;
   }
-  std::vector<sim::SimulationResult> results(threads);
+  std::vector<SimulationResult> results(threads);
   std::vector<std::thread> workers;
   for (unsigned g = 1; g < threads; ++g)
-    workers.emplace_back([&, g] { results[g] = sim::simulate(groups[g], trace, options); });
-  results[0] = sim::simulate(groups[0], trace, options);
+    workers.emplace_back([&, g] { results[g] = simulate(groups[g], trace, options); });
+  results[0] = simulate(groups[0], trace, options);
   for (auto& w : workers) w.join();
 
-  sim::SimulationResult merged;
-  std::map<std::string, switchboard::v1::ShopFigures> by_shop;
+  SimulationResult merged;
+  std::map<std::string, switchboard::v1::ShopFigures> by_shop, next_day;
   std::set<std::string> notes;
   for (auto& r : results) {
     merged.arrivals += r.arrivals;
@@ -43,6 +43,10 @@ sim::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>& 
     merged.broken.insert(merged.broken.end(), r.broken.begin(), r.broken.end());
     merged.near_misses.insert(merged.near_misses.end(), r.near_misses.begin(), r.near_misses.end());
     for (auto& f : r.figures) by_shop[f.shop_id()] = std::move(f);
+    for (auto& f : r.next_day) next_day[f.shop_id()] = std::move(f);
+    merged.legs.insert(merged.legs.end(), r.legs.begin(), r.legs.end());
+    merged.gave_up.insert(merged.gave_up.end(), r.gave_up.begin(), r.gave_up.end());
+    merged.shops_on_plan_shifts.insert(merged.shops_on_plan_shifts.end(), r.shops_on_plan_shifts.begin(), r.shops_on_plan_shifts.end());
     for (auto& n : r.notes)
       if (notes.insert(n).second) merged.notes.push_back(std::move(n));
   }
@@ -50,8 +54,9 @@ sim::SimulationResult simulate_in_parallel(const std::vector<core::ShopConfig>& 
     auto it = by_shop.find(id);
     if (it == by_shop.end()) merged.shops_missing.push_back(id);
     else merged.figures.push_back(std::move(it->second));
+    if (auto n = next_day.find(id); n != next_day.end()) merged.next_day.push_back(std::move(n->second));
   }
   return merged;
 }
 
-}  // namespace sb::app
+}  // namespace sb::sim
