@@ -76,18 +76,19 @@ struct Series {
 };
 
 // An inline SVG chart over the shown hours of a day.
-std::string chart(const std::string& title, const std::vector<int>& hours, const std::vector<Series>& series, double y_max, bool rate) {
+std::string chart(const std::string& title, const std::vector<int>& hours, const std::vector<Series>& series, double y_max, bool rate,
+                  double y_min = 0) {
   const double w = 560, h = 170, left = 44, bottom = 22, top = 18;
   const double pw = w - left - 8, ph = h - bottom - top;
   if (y_max <= 0) y_max = 1;
   const double step = hours.empty() ? pw : pw / static_cast<double>(hours.size());
   auto x = [&](std::size_t i) { return left + step * (static_cast<double>(i) + 0.5); };
-  auto y = [&](double v) { return top + ph - ph * std::clamp(v / y_max, 0.0, 1.05); };
+  auto y = [&](double v) { return top + ph - ph * std::clamp((v - y_min) / (y_max - y_min), 0.0, 1.05); };
   std::ostringstream o;
   o << "<figure><svg viewBox='0 0 " << w << ' ' << h << "' width='" << w << "' height='" << h << "' role='img' aria-label='" << escape(title)
     << "'><text x='" << left << "' y='12' class='t'>" << escape(title) << "</text>";
   for (int g = 0; g <= 4; ++g) {
-    const double v = y_max * g / 4;
+    const double v = y_min + (y_max - y_min) * g / 4;
     o << "<line x1='" << left << "' x2='" << w - 8 << "' y1='" << y(v) << "' y2='" << y(v) << "' class='g'/><text x='" << left - 4 << "' y='"
       << y(v) + 4 << "' class='a' text-anchor='end'>" << (rate ? num(v, 2) : num(v, 0)) << "</text>";
   }
@@ -151,7 +152,7 @@ std::string day_charts(const ShopDay& day, const std::vector<std::string>& peaks
       {"simulated (band: seeds)", "#3182bd", col([&](const HourRow& r) { return r.judged() ? r.sim_rate : nan; }), false,
        col([&](const HourRow& r) { return r.judged() ? r.sim_rate_low : nan; }), col([&](const HourRow& r) { return r.judged() ? r.sim_rate_high : nan; })}};
   return chart("requests per hour", hours, demand, top * 1.1, false) + chart("agents per hour", hours, staff, agents * 1.15, false) +
-         chart("45-second rate per hour", hours, rate, 1.0, true);
+         chart("45-second rate per hour (from 0.6)", hours, rate, 1.0, true, 0.6);
 }
 
 void summary(std::ostringstream& o, const CapacityPlan& plan, const StaffingTarget& t) {
