@@ -57,6 +57,10 @@ awk "BEGIN{exit !($sim_s + $load_s <= 10)}" && sim_ok=met
 case "$same" in FIGURES*) sim_ok=missed ;; esac
 row "simulation, $sessions-session peak day" "<= 10 s" "${sim_s} s simulated + ${load_s} s loading; $same" "$sim_ok"
 
+echo "== capacity plan, 50 shops" | tee -a "$log"
+loadtest/bench/run_plan.sh 2>&1 | tee -a "$log" | tail -2
+row "capacity plan for 50 shops' peak day with its simulation proof" "<= 30 s" "$(figure_of plan)" "$(result_of plan)"
+
 if [ "$quick" = 0 ]; then
   echo "== history" | tee -a "$log"
   loadtest/bench/run_history.sh --batch-events-max 20000 --baseline-sessions 1000 2>&1 | tee -a "$log" | tail -3

@@ -45,12 +45,18 @@ std::vector<std::string> strings_at(const toml::table& t, const char* key, const
   return out;
 }
 
+std::string compact(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 double number_at(const toml::table& t, const char* key, double fallback, double lo, double hi, const std::string& where) {
   const auto* v = t.get(key);
   if (v == nullptr) return fallback;
   std::optional<double> d = v->value<double>();
   if (!d) throw InputError(where + "." + key + " must be a number");
-  if (*d < lo || *d > hi) throw InputError(where + "." + key + " = " + std::to_string(*d) + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
+  if (*d < lo || *d > hi) throw InputError(where + "." + key + " = " + compact(*d) + " is outside " + compact(lo) + ".." + compact(hi));
   return *d;
 }
 
