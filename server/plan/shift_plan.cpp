@@ -26,23 +26,15 @@ struct Problem {
   ~Problem() { glp_delete_prob(p); }
 };
 
-}  // namespace
-
-ShiftPlan plan_shifts(const std::vector<std::uint32_t>& required, int open_h, int close_h, double day_sessions, const ShiftRules& rules) {
-  ShiftPlan plan;
+// Columns: one integer per shift, then one slack per hour, then the cap's slack. Rows: cover
+// per hour, the daily cap's head count, the head-count bound.
+void load_program(glp_prob* p, const std::vector<Shift>& cands, const std::vector<std::uint32_t>& required, std::uint32_t agents_for_cap,
+                  const ShiftRules& rules) {
   const int hours = static_cast<int>(required.size());
-  plan.scheduled.assign(required.size(), 0);
-  plan.uncovered.assign(required.size(), 0);
-  std::vector<Shift> cands = candidate_shifts(std::max(0, open_h), std::min(hours, close_h), rules);
-  plan.agents_for_cap = rules.daily_cap > 0 ? static_cast<std::uint32_t>(std::ceil(day_sessions / rules.daily_cap)) : 0;
   double longest = 1;
   for (const auto& c : cands) longest = std::max<double>(longest, c.length_h);
   const double slack_cost = 1000.0 * longest * std::max(1.0, rules.cost_per_agent_hour);
-
-  Problem pr;
-  glp_prob* p = pr.p;
   glp_set_obj_dir(p, GLP_MIN);
-  // Columns: one integer per shift, then one slack per hour, then the cap's slack.
   const int n_shift = static_cast<int>(cands.size());
   glp_add_cols(p, n_shift + hours + 1);
   for (int j = 0; j < n_shift; ++j) {
@@ -54,7 +46,6 @@ ShiftPlan plan_shifts(const std::vector<std::uint32_t>& required, int open_h, in
     glp_set_col_bnds(p, n_shift + h + 1, GLP_LO, 0, 0);
     glp_set_obj_coef(p, n_shift + h + 1, slack_cost);
   }
-  // Rows: cover per hour, the daily cap's head count, the head-count bound.
   glp_add_rows(p, hours + 2);
   std::vector<int> ia{0}, ja{0};
   std::vector<double> ar{0};
@@ -71,14 +62,27 @@ ShiftPlan plan_shifts(const std::vector<std::uint32_t>& required, int open_h, in
     }
     put(h + 1, n_shift + h + 1, 1);
   }
-  glp_set_row_bnds(p, hours + 1, GLP_LO, plan.agents_for_cap, 0);
+  glp_set_row_bnds(p, hours + 1, GLP_LO, agents_for_cap, 0);
   for (int j = 0; j < n_shift; ++j) put(hours + 1, j + 1, 1);
   put(hours + 1, n_shift + hours + 1, 1);
   if (rules.agents_max > 0) glp_set_row_bnds(p, hours + 2, GLP_UP, 0, rules.agents_max);
   else glp_set_row_bnds(p, hours + 2, GLP_FR, 0, 0);
   for (int j = 0; j < n_shift; ++j) put(hours + 2, j + 1, 1);
   glp_load_matrix(p, static_cast<int>(ia.size()) - 1, ia.data(), ja.data(), ar.data());
+}
 
+}  // namespace
+
+ShiftPlan plan_shifts(const std::vector<std::uint32_t>& required, int open_h, int close_h, double day_sessions, const ShiftRules& rules) {
+  ShiftPlan plan;
+  const int hours = static_cast<int>(required.size());
+  plan.scheduled.assign(required.size(), 0);
+  plan.uncovered.assign(required.size(), 0);
+  std::vector<Shift> cands = candidate_shifts(std::max(0, open_h), std::min(hours, close_h), rules);
+  plan.agents_for_cap = rules.daily_cap > 0 ? static_cast<std::uint32_t>(std::ceil(day_sessions / rules.daily_cap)) : 0;
+  Problem pr;
+  glp_prob* p = pr.p;
+  load_program(p, cands, required, plan.agents_for_cap, rules);
   glp_iocp parm;
   glp_init_iocp(&parm);
   parm.presolve = GLP_ON;
@@ -89,7 +93,7 @@ ShiftPlan plan_shifts(const std::vector<std::uint32_t>& required, int open_h, in
                    std::to_string(glp_mip_status(p)) + ")";
     return plan;
   }
-  for (int j = 0; j < n_shift; ++j) {
+  for (int j = 0; j < static_cast<int>(cands.size()); ++j) {
     const auto n = static_cast<std::uint32_t>(std::llround(glp_mip_col_val(p, j + 1)));
     if (n == 0) continue;
     Shift s = cands[static_cast<std::size_t>(j)];
