@@ -155,6 +155,27 @@ std::string day_charts(const ShopDay& day, const std::vector<std::string>& peaks
          chart("45-second rate per hour (from 0.6)", hours, rate, 1.0, true, 0.6);
 }
 
+// The day's hours as a table, under the charts: every figure of the CSV a reader compares.
+std::string day_table(const ShopDay& day) {
+  std::ostringstream o;
+  o << "<details><summary>hour by hour</summary><table><thead><tr><th>hour</th><th>forecast</th><th>required C</th><th>required A</th>"
+       "<th>scheduled</th><th>staffing</th><th>45-s Erlang C</th><th>45-s Erlang A</th><th>45-s simulated (band)</th>"
+       "<th>connection A / sim</th><th>queue wait A</th><th>occupancy A</th></tr></thead><tbody>";
+  for (const auto& r : day.hours) {
+    if (!shown(day, r)) continue;
+    const std::string state = staffing_state(r, r.hour >= day.open_h && r.hour < day.close_h);
+    o << "<tr><td>" << clock(r.hour) << "</td><td>" << num(r.forecast, 1) << "</td><td>" << num(r.required_c, 2) << "</td><td>"
+      << num(r.required_a, 2) << "</td><td>" << r.scheduled << (r.uncovered ? " (" + std::to_string(r.uncovered) + " short)" : "")
+      << "</td><td class='" << state << "'>" << state << "</td><td>" << num(r.erlang_c.response_45s_rate) << "</td><td>"
+      << num(r.erlang_a.response_45s_rate) << "</td><td>"
+      << (r.judged() ? num(r.sim_rate) + " (" + num(r.sim_rate_low) + "&ndash;" + num(r.sim_rate_high) + ")" : "&ndash;") << "</td><td>"
+      << num(1 - r.erlang_a.abandon) << " / " << (r.judged() ? num(r.sim_connection) : "&ndash;") << "</td><td>" << num(r.erlang_a.wait_s, 1)
+      << " s</td><td>" << num(r.erlang_a.occupancy, 2) << "</td></tr>";
+  }
+  o << "</tbody></table></details>";
+  return o.str();
+}
+
 void summary(std::ostringstream& o, const CapacityPlan& plan, const StaffingTarget& t) {
   o << "<h1>Capacity plan for the " << escape(plan.peak) << " peak</h1><p>From earlier peaks ";
   for (std::size_t i = 0; i < plan.history_peaks.size(); ++i) o << (i ? ", " : "") << escape(plan.history_peaks[i]);
@@ -220,10 +241,17 @@ std::string plan_html(const CapacityPlan& plan, const StaffingTarget& target) {
       << " requests forecast (" << num(100 * s.forecast.requests_per_visit, 2) << " per 100 visits).";
     for (const auto& [skill, b] : s.behaviour)
       o << " " << escape(skill) << ": handle " << num(b.handle_s, 0) << " s, patience " << (b.patience_s > 0 ? num(b.patience_s, 0) + " s" : "none seen")
-        << ", transfers " << num(100 * b.transfer_share, 1) << "%.";
+        << ", transfers " << num(100 * b.transfer_share, 1) << "%;";
+    for (const auto& [skill, b] : s.behaviour) {
+      if (b.legs_by_chats.empty()) continue;
+      o << "<br>" << escape(skill) << " handle time by chats the agent held at assignment:";
+      for (std::size_t k = 0; k < b.legs_by_chats.size(); ++k)
+        if (b.legs_by_chats[k] > 0) o << ' ' << k + 1 << ": " << num(b.handle_s_by_chats[k], 0) << " s (" << b.legs_by_chats[k] << " legs)";
+    }
+    o << ".";
     o << "</p>";
     for (const auto& u : s.uncovered) o << "<p class='under'>uncovered: " << escape(u) << "</p>";
-    for (const auto& d : s.days) o << "<h3>" << escape(s.shop_id) << " " << escape(d.date) << "</h3>" << day_charts(d, plan.history_peaks, target.response_45s_rate);
+    for (const auto& d : s.days) o << "<h3>" << escape(s.shop_id) << " " << escape(d.date) << "</h3>" << day_charts(d, plan.history_peaks, target.response_45s_rate) << day_table(d);
   }
   o << "</body></html>\n";
   return o.str();
