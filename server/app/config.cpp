@@ -330,7 +330,8 @@ void read_figure_targets(const Reader& r, const toml::table& t, const std::strin
 
 core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::string& where, std::vector<net::TokenKey>& keys) {
   r.only_keys(t, where, {"id", "time_zone", "default_skill", "strategy", "handback", "greeting", "guests", "token_issuer",
-                         "keys", "thresholds", "hours", "skills", "agents", "targets", "figure_targets", "limits"});
+                         "keys", "thresholds", "hours", "skills", "agents", "targets", "figure_targets", "limits",
+                         "allowed_origins"});
   core::ShopConfig c;
   c.id = r.str(t, where, "id", "", true);
   if (c.id.empty() || c.id.size() > 64 || c.id.find_first_of(" /?#\x1f") != std::string::npos)
@@ -348,6 +349,10 @@ core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::str
                                        {"first_receiver_wait", core::Handback::first_receiver_wait}});
   c.greeting = r.str(t, where, "greeting", c.greeting);
   c.guests = r.boolean(t, where, "guests", false);
+  c.allowed_origins = r.strings(t, where, "allowed_origins");
+  for (const auto& o : c.allowed_origins)
+    if ((o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0) || o.find('/', o.find("//") + 2) != std::string::npos)
+      r.fail(Reader::join(where, "allowed_origins"), "\"" + o + "\" is not an origin like \"https://shop.example\" (scheme, host, port; no path)");
   const std::string token_issuer = r.str(t, where, "token_issuer", c.id);
   const auto key_tables = r.tables(t, where, "keys");
   for (std::size_t i = 0; i < key_tables.size(); ++i)
@@ -366,7 +371,7 @@ void read_server(const Reader& r, const toml::table& t, const std::string& sourc
   r.only_keys(t, "server", {"listen", "threads", "manual_clock_allowed", "send_queue_messages_max", "frame_bytes_max",
                             "http_body_bytes_max", "connections_max", "handshake_timeout_ms", "idle_timeout_ms", "drain_timeout_ms",
                             "drain_window_ms", "connections_per_address_max", "messages_per_second_max", "throttle_strikes_max",
-                            "allowed_origins", "metrics_token_required", "admin_listen", "trusted_proxies"});
+                            "allowed_origins", "metrics_token_required", "admin_listen", "trusted_proxies", "web_dir"});
   const std::string listen = r.str(t, "server", "listen", "127.0.0.1:8080");
   try {
     parse_listen(listen, source + ": server.listen", s.host, s.port);
@@ -404,6 +409,7 @@ void read_server(const Reader& r, const toml::table& t, const std::string& sourc
   s.messages_per_second_max = r.number(t, "server", "messages_per_second_max", 20, 0.1, 100'000);
   s.throttle_strikes_max = size("throttle_strikes_max", 20, 1, 1'000'000);
   s.allowed_origins = r.strings(t, "server", "allowed_origins");
+  s.web_dir = r.str(t, "server", "web_dir", s.web_dir);
   s.trusted_proxies = r.strings(t, "server", "trusted_proxies");
   for (const auto& a : s.trusted_proxies) {
     boost::system::error_code ec;

@@ -81,6 +81,9 @@ struct ShopConfig {
   std::vector<FigureTarget> figure_targets{{"connection_rate", 0.95}, {"response_45s_rate", 0.90}};
   Limits limits;
   bool guests = false;  // customers without a token are welcome, each under a server-assigned id
+  // The shop's own sites, where its chat widget runs: a browser connecting to /ws/shops/{id}
+  // must come from one of them (or from server.allowed_origins). The edge checks it.
+  std::vector<std::string> allowed_origins;
 
   const SkillConfig* find_skill(const std::string& name) const {
     for (const auto& s : skills)

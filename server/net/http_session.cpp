@@ -1,5 +1,7 @@
 #include "http_session.hpp"
 
+#include "static_files.hpp"
+
 #include <algorithm>
 
 #include <boost/asio/dispatch.hpp>
@@ -79,9 +81,8 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
       write(error_response(http::status::not_found, req.version(), false, "WebSocket endpoints are /ws and /ws/shops/{shop}"));
       return;
     }
-    const auto& origins = server_.options().allowed_origins;
     const std::string origin(req[http::field::origin]);
-    if (!origin.empty() && !origins.empty() && std::find(origins.begin(), origins.end(), origin) == origins.end()) {
+    if (!origin_allowed(origin, url_shop)) {
       server_.metrics().auth_failures.Add({{"reason", "origin"}}).Increment();
       write(error_response(http::status::forbidden, req.version(), false, "origin " + origin + " is not allowed"));
       return;
@@ -99,6 +100,11 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     std::make_shared<WebsocketSession>(stream_.release_socket(), server_, address, std::move(url_shop))->run(parser_->release());
     return;
   }
+  if (surface_ != Surface::admin_only)
+    if (auto file = serve_static(server_.options().web_dir, req)) {
+      write(std::move(*file));
+      return;
+    }
   auto self = shared_from_this();
   handle_api(
       server_, parser_->release(),
@@ -106,6 +112,19 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
         boost::asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
       },
       surface_);
+}
+
+// A browser's Origin must be one the server allows, or for /ws/shops/{shop} one of that shop's
+// sites; with neither list set any origin may connect (non-browser clients send none).
+bool HttpSession::origin_allowed(const std::string& origin, const std::string& url_shop) const {
+  if (origin.empty()) return true;
+  const auto& server_list = server_.options().allowed_origins;
+  const ShopRoute* route = url_shop.empty() ? nullptr : server_.route(url_shop);
+  const std::vector<std::string> none;
+  const auto& shop_list = route ? route->allowed_origins : none;
+  if (server_list.empty() && shop_list.empty()) return true;
+  auto has = [&](const std::vector<std::string>& l) { return std::find(l.begin(), l.end(), origin) != l.end(); };
+  return has(server_list) || has(shop_list);
 }
 
 void HttpSession::write(http::response<http::string_body> res) {

@@ -45,6 +45,7 @@ struct ServerOptions {
   double messages_per_second_max = 20;            // per connection; bursts up to twice that
   std::size_t throttle_strikes_max = 20;          // throttled messages in a row before closing 1008
   std::vector<std::string> allowed_origins;       // empty: any; browsers send Origin, others may not
+  std::string web_dir = SB_WEB_DIR;               // the front-ends' files, served under /app/
   // Proxies (HAProxy) whose X-Forwarded-For names the client: behind one, every connection
   // comes from the proxy's address, and the per-address bound must count the clients'.
   std::vector<std::string> trusted_proxies;

@@ -1,8 +1,10 @@
 // Where a shop lives on this node (its shard) and what its edge needs to know before the core:
-// whether it takes guests, its UTC offset.
+// whether it takes guests, its UTC offset, the origins its widget may run on.
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <vector>
 
 namespace sb::net {
 
@@ -10,6 +12,7 @@ struct ShopRoute {
   std::size_t shard = 0;
   bool guests = false;
   int utc_offset_minutes = 0;
+  std::vector<std::string> allowed_origins;  // pages whose widgets may connect to /ws/shops/{shop}
 };
 
 }  // namespace sb::net
