@@ -55,6 +55,11 @@ v1::ShopView ShopEngine::view(TimeMs now) const {
   v.set_shop_id(config_.id);
   set_time(v.mutable_at(), now);
   v.set_open(config_.hours.is_open(now));
+  for (const auto& target : config_.figure_targets) {
+    auto* ft = v.add_targets();
+    ft->set_name(target.name);
+    ft->set_at_least(target.at_least);
+  }
   std::map<std::string, v1::QueueView*> queues;
   for (const auto& s : config_.skills) {
     auto* q = v.add_queues();

@@ -82,7 +82,7 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
       return;
     }
     const std::string origin(req[http::field::origin]);
-    if (!origin_allowed(origin, url_shop)) {
+    if (!origin_allowed(origin, std::string(req[http::field::host]), url_shop)) {
       server_.metrics().auth_failures.Add({{"reason", "origin"}}).Increment();
       write(error_response(http::status::forbidden, req.version(), false, "origin " + origin + " is not allowed"));
       return;
@@ -115,9 +115,11 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
 }
 
 // A browser's Origin must be one the server allows, or for /ws/shops/{shop} one of that shop's
-// sites; with neither list set any origin may connect (non-browser clients send none).
-bool HttpSession::origin_allowed(const std::string& origin, const std::string& url_shop) const {
+// sites; with neither list set any origin may connect (non-browser clients send none). The
+// server's own pages (/app/: workbench, console) are same-origin and always may.
+bool HttpSession::origin_allowed(const std::string& origin, const std::string& host, const std::string& url_shop) const {
   if (origin.empty()) return true;
+  if (!host.empty() && (origin == "http://" + host || origin == "https://" + host)) return true;
   const auto& server_list = server_.options().allowed_origins;
   const ShopRoute* route = url_shop.empty() ? nullptr : server_.route(url_shop);
   const std::vector<std::string> none;

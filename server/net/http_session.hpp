@@ -23,7 +23,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void write(boost::beast::http::response<boost::beast::http::string_body> res);
-  bool origin_allowed(const std::string& origin, const std::string& url_shop) const;
+  bool origin_allowed(const std::string& origin, const std::string& host, const std::string& url_shop) const;
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
 
   boost::beast::tcp_stream stream_;

@@ -1,6 +1,7 @@
 // Switchboard's customer chat widget (docs/front-ends.md). One tag on a shop's page:
 //   <script src="https://CHAT-SERVER/app/widget.js" data-shop="demo" data-token="…" data-lang="zh"></script>
-// data-token: the member's token from the shop's site (leave it out where the shop takes guests);
+// data-token: the member's token from the shop's site (leave it out where the shop takes guests;
+// a page may instead carry it in its fragment as #switchboard-token=…);
 // data-skill: the queue (default: the shop's); data-lang: "zh" or "en" (default: the page's).
 // It speaks the JSON protocol (docs/protocol.md) to /ws/shops/{shop} on the server it was loaded
 // from, draws in a shadow root (the page's styles and scripts stay apart), and renders every chat
@@ -10,7 +11,9 @@
   "use strict";
   const script = document.currentScript;
   if (!script) return;
-  const cfg = script.dataset;
+  const cfg = Object.assign({}, script.dataset);
+  // The demo page passes a customer token in its fragment; a shop's page sets data-token.
+  if (!cfg.token) cfg.token = new URLSearchParams(location.hash.slice(1)).get("switchboard-token") || "";
   const server = new URL(script.src, document.baseURI);
   const shop = cfg.shop || "";
   const lang = (cfg.lang || document.documentElement.lang || "en").toLowerCase().startsWith("zh") ? "zh" : "en";
