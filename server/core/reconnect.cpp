@@ -80,6 +80,7 @@ void ShopEngine::send_resumed(const Actor& a, const v1::Hello* hello, Output& ou
     q->set_skill(req.skill);
     q->set_position(place.position);
     q->set_queue_length(place.length);
+    q->set_expected_wait_s(expected_wait_.seconds(req.skill, place.position));
   };
   if (a.role == v1::ROLE_CUSTOMER) {
     const Chat& chat = chats_.at(a.person);

@@ -68,6 +68,7 @@ void ShopEngine::refresh_queue(Output& out) {
     q->set_skill(r->skill);
     q->set_position(place.position);
     q->set_queue_length(place.length);
+    q->set_expected_wait_s(expected_wait_.seconds(r->skill, place.position));
     deliver(out, v1::ROLE_CUSTOMER, r->member, msg);
   }
   refresh_gauges();

@@ -96,6 +96,7 @@ void ShopEngine::assign(TimeMs now, Request& r, AgentState& agent, Output& out) 
   clock.session = s.id;
   const TimeMs clock_start = clock.start;
   const std::uint64_t clock_id = r.clock;
+  expected_wait_.assigned_from_queue(r.skill, now);
   queue_.remove(r.id);
   start_leg(now, s, agent, clock_start, clock_id, out);
 }

@@ -39,6 +39,7 @@
 #include "shop_config.hpp"
 #include "switchboard/v1/snapshot.pb.h"
 #include "switchboard/v1/switchboard.pb.h"
+#include "expected_wait.hpp"
 #include "waiting_queue.hpp"
 
 namespace sb::core {
@@ -212,6 +213,7 @@ class ShopEngine {
   std::unordered_map<std::uint64_t, std::string> detached_chats_;  // chat id -> member, within the grace
   std::uint64_t next_chat_id_ = 1;
   WaitingQueue queue_;
+  ExpectedWait expected_wait_;
   Sessions sessions_;
   FirstResponseClocks clocks_;
   FirstReceivers first_receivers_;

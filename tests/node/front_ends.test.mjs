@@ -154,6 +154,7 @@ try {
   await until("c2 assigned to bob", async () => (await text(widget(c2).locator(".status"))).includes("bob is here"));
   await until("c3 moves up", async () => /number 1 in the queue/.test(await text(widget(c3).locator(".status"))));
   check(true, "a queued customer's position moves from 2 to 1");
+  check(/Expected wait: about \d+ min/.test(await text(widget(c3).locator(".status"))), "once the queue has served twice, the widget shows an expected wait");
   // The supervisor raises bob's window: c3 is his too.
   await until("bob in the console", async () => (await boss.locator("tr[data-agent=bob] input").count()) === 1);
   await boss.locator("tr[data-agent=bob] input").fill("2");

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "core/expected_wait.hpp"
 #include "support/core_harness.hpp"
 
 using namespace sb::test;
@@ -302,4 +303,18 @@ TEST_CASE("supervisors watch sessions live, move and close them, set windows and
   text.mutable_send_text()->set_session_id(h.session_of("m2"));
   text.mutable_send_text()->set_text("boss here");
   CHECK(h.send(h.supervisor("boss"), text).error().code() == v1::ERROR_CODE_FORBIDDEN);
+}
+
+TEST_CASE("expected wait: the position times the mean gap between the queue's last assignments") {
+  sb::core::ExpectedWait w;
+  CHECK(w.seconds("phones", 1) == 0);  // nothing served yet: unknown
+  w.assigned_from_queue("phones", 10'000);
+  CHECK(w.seconds("phones", 1) == 0);  // one assignment gives no gap
+  w.assigned_from_queue("phones", 40'000);
+  w.assigned_from_queue("phones", 70'000);
+  CHECK(w.seconds("phones", 1) == 30);
+  CHECK(w.seconds("phones", 3) == 90);
+  CHECK(w.seconds("aircon", 1) == 0);  // per skill
+  for (int i = 0; i < 30; ++i) w.assigned_from_queue("phones", 100'000 + i * 10'000);  // the queue speeds up
+  CHECK(w.seconds("phones", 2) == 20);  // only the last 20 count
 }
