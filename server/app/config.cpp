@@ -371,7 +371,8 @@ void read_server(const Reader& r, const toml::table& t, const std::string& sourc
   r.only_keys(t, "server", {"listen", "threads", "manual_clock_allowed", "send_queue_messages_max", "frame_bytes_max",
                             "http_body_bytes_max", "connections_max", "handshake_timeout_ms", "idle_timeout_ms", "drain_timeout_ms",
                             "drain_window_ms", "connections_per_address_max", "messages_per_second_max", "throttle_strikes_max",
-                            "allowed_origins", "metrics_token_required", "admin_listen", "trusted_proxies", "web_dir"});
+                            "allowed_origins", "metrics_token_required", "admin_listen", "trusted_proxies", "web_dir",
+                            "demo_sign_in"});
   const std::string listen = r.str(t, "server", "listen", "127.0.0.1:8080");
   try {
     parse_listen(listen, source + ": server.listen", s.host, s.port);
@@ -397,6 +398,7 @@ void read_server(const Reader& r, const toml::table& t, const std::string& sourc
   };
   s.threads = size("threads", 2, 1, threads_max);
   s.manual_clock_allowed = r.boolean(t, "server", "manual_clock_allowed", false);
+  s.demo_sign_in = r.boolean(t, "server", "demo_sign_in", false);
   s.send_queue_messages_max = size("send_queue_messages_max", 1024, 1, 1'000'000);
   s.frame_bytes_max = size("frame_bytes_max", 64 * 1024, 256, 16 << 20);
   s.http_body_bytes_max = size("http_body_bytes_max", 64 * 1024, 256, 16 << 20);
@@ -582,6 +584,9 @@ AppConfig parse_config(const std::string& text, const std::string& source_name) 
 
 std::vector<std::string> check_runtime(AppConfig& cfg) {
   std::vector<std::string> warnings;
+  if (cfg.server.demo_sign_in)
+    warnings.push_back("server.demo_sign_in is on: anyone who reaches this server can sign in as any agent or supervisor "
+                       "(/app/sign-in.html); for demos only");
   rlimit files{};
   if (::getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY) return warnings;
   // Kept back from connections: the listeners, the journal and its directory, the database,

@@ -20,11 +20,28 @@ void FirstReceivers::served(const std::string& member, const std::string& agent,
   by_age_.emplace_back(at, member);
 }
 
+void FirstReceivers::session_started(const std::string& member, Earlier e) {
+  auto& list = earlier_[member];
+  list.push_back(std::move(e));
+  if (list.size() > earlier_kept_max) list.pop_front();
+}
+
+std::vector<FirstReceivers::Earlier> FirstReceivers::earlier(const std::string& member, TimeMs now) const {
+  std::vector<Earlier> out;
+  auto it = earlier_.find(member);
+  if (it == earlier_.end()) return out;
+  for (auto e = it->second.rbegin(); e != it->second.rend(); ++e)
+    if (now - e->at <= t_.first_receiver_lookback_ms) out.push_back(*e);
+  return out;
+}
+
 void FirstReceivers::forget_expired(TimeMs now) {
   while (!by_age_.empty() && now - by_age_.front().first > t_.first_receiver_lookback_ms) {
     // The member may have been served again since: then it stays.
-    if (auto it = last_.find(by_age_.front().second); it != last_.end() && now - it->second.at > t_.first_receiver_lookback_ms)
+    if (auto it = last_.find(by_age_.front().second); it != last_.end() && now - it->second.at > t_.first_receiver_lookback_ms) {
+      earlier_.erase(it->first);
       last_.erase(it);
+    }
     by_age_.pop_front();
   }
 }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "shop_config.hpp"
 
@@ -27,6 +28,16 @@ class FirstReceivers {
   void forget_expired(TimeMs now);
   std::size_t remembered() const { return last_.size(); }
 
+  // The member's sessions, for the agent who takes the next one (newest first, at most
+  // earlier_kept_max, within the look-back). Not in snapshots: display only.
+  struct Earlier {
+    std::string session_id, agent, skill;
+    TimeMs at = 0;
+  };
+  static constexpr std::size_t earlier_kept_max = 5;
+  void session_started(const std::string& member, Earlier e);
+  std::vector<Earlier> earlier(const std::string& member, TimeMs now) const;
+
  private:
   struct Served {
     std::string agent;
@@ -35,6 +46,7 @@ class FirstReceivers {
   const Thresholds& t_;
   std::unordered_map<std::string, Served> last_;
   std::deque<std::pair<TimeMs, std::string>> by_age_;  // (served at, member), oldest first
+  std::unordered_map<std::string, std::deque<Earlier>> earlier_;  // member -> sessions, oldest first
 };
 
 }  // namespace sb::core

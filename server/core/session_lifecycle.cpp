@@ -129,6 +129,15 @@ void ShopEngine::start_leg(TimeMs now, Session& s, AgentState& agent, TimeMs clo
   auto to_customer = make_message();
   *to_customer->mutable_assigned() = as;
   for (const auto& m : s.transcript) *as.add_history() = m;
+  for (const auto& e : first_receivers_.earlier(s.member, now)) {
+    if (e.session_id == sid) continue;  // this session's own earlier leg
+    auto* es = as.add_earlier_sessions();
+    es->set_session_id(e.session_id);
+    es->set_agent_id(e.agent);
+    es->set_skill(e.skill);
+    set_time(es->mutable_started_at(), e.at);
+  }
+  if (s.legs.size() == 1) first_receivers_.session_started(s.member, {sid, agent.id(), s.skill, now});
   auto to_agent = make_message();
   *to_agent->mutable_assigned() = std::move(as);
   deliver(out, v1::ROLE_CUSTOMER, s.member, to_customer);

@@ -220,6 +220,17 @@ void advance_clock(std::shared_ptr<Call> call) {
   }
 }
 
+// The demo's sign-in (server.demo_sign_in): a token for any agent or supervisor of a shop here.
+void demo_sign_in(std::shared_ptr<Call> call, std::string_view query) {
+  const std::string shop = query_param(query, "shop"), person = query_param(query, "person"), role = query_param(query, "role");
+  if (role != "agent" && role != "supervisor") return call->fail(http::status::bad_request, "role must be agent or supervisor");
+  const bool plain = !person.empty() && person.size() <= 64 &&
+                     std::all_of(person.begin(), person.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; });
+  if (!plain) return call->fail(http::status::bad_request, "person must be 1 to 64 letters, digits, '-' or '_'");
+  if (call->server.route(shop) == nullptr) return call->fail(http::status::not_found, "no shop \"" + shop + "\" on this server");
+  call->reply(http::status::ok, "{\"token\":\"" + mint_token(call->server.options().keys, shop, person, role, 12 * 3600) + "\"}");
+}
+
 }  // namespace
 
 HttpResponse error_response(http::status status, unsigned version, bool keep_alive, const std::string& message) {
@@ -271,6 +282,8 @@ void handle_api(Server& server, HttpRequest req, Respond respond, Surface surfac
     if (only(http::verb::post)) orders(call, "");
   } else if (path == "/api/v1/admin/clock") {
     if (only(http::verb::post)) advance_clock(call);
+  } else if (path == "/api/v1/demo/sign-in" && server.options().demo_sign_in) {
+    if (only(http::verb::post)) demo_sign_in(call, query);
   } else if (!shop.empty() && rest == "/figures") {
     if (only(http::verb::get)) figures(call, shop, query);
   } else if (!shop.empty() && rest == "/orders") {

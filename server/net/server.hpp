@@ -46,6 +46,9 @@ struct ServerOptions {
   std::size_t throttle_strikes_max = 20;          // throttled messages in a row before closing 1008
   std::vector<std::string> allowed_origins;       // empty: any; browsers send Origin, others may not
   std::string web_dir = SB_WEB_DIR;               // the front-ends' files, served under /app/
+  // POST /api/v1/demo/sign-in mints agent and supervisor tokens for anyone who asks: the
+  // demo's sign-in page (docs/front-ends.md). Never on a real server.
+  bool demo_sign_in = false;
   // Proxies (HAProxy) whose X-Forwarded-For names the client: behind one, every connection
   // comes from the proxy's address, and the per-address bound must count the clients'.
   std::vector<std::string> trusted_proxies;

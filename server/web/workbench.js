@@ -8,12 +8,12 @@ const t = {
     transfer: "Transfer", to: "to agent or skill", left: (s) => `${s} s left to reply`, replied: "replied", warning: "30-s warning",
     breach: "45-s breach", checkBack: (s) => `check back: the customer has waited ${s} s`, closed: "closed",
     transferred: (to) => `transferred to ${to}`, reply: "Reply", replyTo: "Reply to the left message", message: "Message",
-    quick: ["Hello! How can I help?", "One moment please, I am checking.", "Thank you, anything else?"],
+    earlier: "Earlier sessions", quick: ["Hello! How can I help?", "One moment please, I am checking.", "Thank you, anything else?"],
     conn: { online: "connected", offline: "reconnecting…", "no-token": "open this page with #shop=…&token=…" } },
   zh: { title: "客服工作台", online: "在线", paused: "暂停", offline: "离线", send: "发送", close: "结束", transfer: "转接",
     to: "转给客服或技能组", left: (s) => `还剩 ${s} 秒回复`, replied: "已回复", warning: "30 秒预警", breach: "45 秒超时",
     checkBack: (s) => `请回访：客户已等待 ${s} 秒`, closed: "已结束", transferred: (to) => `已转接给 ${to}`, reply: "回复",
-    replyTo: "回复留言", message: "消息", quick: ["您好，请问有什么可以帮您？", "请稍等，我查一下。", "感谢您的咨询，还有其他问题吗？"],
+    replyTo: "回复留言", message: "消息", earlier: "历史会话", quick: ["您好，请问有什么可以帮您？", "请稍等，我查一下。", "感谢您的咨询，还有其他问题吗？"],
     conn: { online: "已连接", offline: "正在重连…", "no-token": "请用 #shop=…&token=… 打开本页" } },
 }[lang];
 document.getElementById("title").textContent = t.title;
@@ -52,6 +52,8 @@ function card(a) {
   c.node = el("article", { class: "chat", "data-session": a.sessionId, "aria-label": a.memberId },
     [el("h3", { text: `${a.memberId} · ${a.skill} · ${(a.tier || "").replace("TIER_", "")}` }), timer, flags, log, quick, form, transfer, close]);
   for (const m of a.history || []) line(c, m.senderId, m.text, m.at);
+  const earlier = (a.earlierSessions || []).map((e) => `${e.sessionId} · ${e.agentId} · ${e.skill} · ${shopTime(e.startedAt)}`);
+  if (earlier.length) c.node.insertBefore(el("p", { class: "earlier", text: `${t.earlier}: ${earlier.join("; ")}` }), log);
   document.getElementById("chats").prepend(c.node);
   chats.set(a.sessionId, c);
   return c;

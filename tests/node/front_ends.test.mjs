@@ -54,6 +54,7 @@ fs.writeFileSync(config, `
 listen = "127.0.0.1:${sbPort}"
 threads = 1
 manual_clock_allowed = true
+demo_sign_in = true
 [[auth.keys]]
 kid = "ops"
 secret = "front-ends-test-operator-key-0123456789ab"
@@ -129,7 +130,15 @@ try {
   await until("left", async () => (await text(widget(c0).locator(".log"))).includes("Message left"));
 
   const alice = await open(`${base}/app/workbench.html#shop=d1&token=${token("d1", "alice", "agent")}&lang=en`);
-  const bob = await open(`${base}/app/workbench.html#shop=d1&token=${token("d1", "bob", "agent")}&lang=en`);
+  // bob signs in through the demo's sign-in page.
+  const bob = await open(`${base}/app/sign-in.html`);
+  await bob.locator("#shop").fill("d1");
+  await bob.locator("#person").fill("bob");
+  await bob.locator("button[type=submit]").click();
+  await until("bob's workbench", async () => bob.url().includes("/app/workbench.html#"));
+  check(true, "the demo's sign-in page opens the workbench with a minted token");
+  const refused = await fetch(`${base}/api/v1/demo/sign-in?shop=d1&person=x&role=admin`, { method: "POST" });
+  check(refused.status === 400, "the demo sign-in mints agent and supervisor tokens only");
   const boss = await open(`${base}/app/console.html#shop=d1&token=${sue}&lang=en`, 1300, 900);
   await until("alice's inbox", async () => (await text(alice.locator("#inbox"))).includes("Call me about the X200 please."));
   await alice.locator("#inbox input").fill("Called you: in stock.");
@@ -210,6 +219,15 @@ try {
   await until("c3 with alice", async () => (await text(widget(c3).locator(".status"))).includes("alice is here"));
   await until("c3 on alice's workbench", async () => (await alice.locator(`article.chat[data-session="${c3Session}"]`).count()) === 1);
   check((await text(card3.locator(".flags"))).includes("transferred to alice"), "a transfer from bob's workbench lands on alice's");
+
+  // c1 comes back: held for alice (its first receiver, now full), then bob takes it and sees
+  // the earlier session on the card.
+  const c1First = await c1.evaluate(() => window.switchboardWidget.state.closedSession);
+  await say(c1, "One more question: the warranty?");
+  await advance(21000);
+  await until("c1's second chat with bob", async () => (await text(widget(c1).locator(".status"))).includes("bob is here"));
+  await until("the earlier session on bob's card", async () => (await text(bob.locator("#chats"))).includes(`${c1First} · alice`));
+  check(true, "the workbench shows the customer's earlier session with its first receiver");
 
   if (shots) {
     fs.mkdirSync(shots, { recursive: true });

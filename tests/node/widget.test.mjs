@@ -119,6 +119,8 @@ try {
   const page = await get("/app/shop-demo.html");
   check((page.headers.get("content-security-policy") || "").includes("script-src 'self'"), "pages under /app/ carry a strict Content-Security-Policy");
   check((await get("/app/../c.toml")).status === 404 && (await get("/app/%2e%2e/x.html")).status === 404, "no path leaves the web directory");
+  check((await fetch(`http://127.0.0.1:${sbPort}/api/v1/demo/sign-in?shop=w1&person=alice&role=agent`, { method: "POST" })).status === 404,
+    "without server.demo_sign_in there is no sign-in endpoint");
   check((await upgrade(pageOrigin)) === 101, "the shop's own site may open a WebSocket to /ws/shops/w1");
   check((await upgrade("http://evil.example")) === 403, "another origin is refused at the handshake (403)");
 
