@@ -229,13 +229,29 @@ try {
   await until("the earlier session on bob's card", async () => (await text(bob.locator("#chats"))).includes(`${c1First} · alice`));
   check(true, "the workbench shows the customer's earlier session with its first receiver");
 
+  // The console listens in on c3's session, whose first line is hostile: text there too.
+  await boss.evaluate(() => window.switchboardPage.refresh());
+  await until("c3's row", async () => (await boss.locator(`tr[data-session="${c3Session}"] button`).count()) === 1);
+  await boss.locator(`tr[data-session="${c3Session}"] button`).click();
+  await until("c3's transcript in the console", async () => (await text(boss.locator("#listen"))).includes("<script>window.pwned=1</script>"));
+  check((await boss.locator("#listen img").count()) === 0 && (await boss.evaluate(() => window.pwned)) === undefined, "hostile text shows as text in the console");
+  // Three minutes with c3's line unanswered on alice's leg: the check-back reminder.
+  await advance(180000);
+  await until("the check-back reminder", async () => (await text(alice.locator(`article.chat[data-session="${c3Session}"] .flags`))).includes("check back"));
+  check(true, "the 3-minute check-back reminder shows on the workbench's chat");
+  // Twenty minutes on: the long-session alert in the console.
+  await advance(20 * 60000);
+  await until("the long-session alert", async () => (await text(boss.locator("#alerts"))).includes("long session"));
+  check(true, "the console shows the long-session alert");
+
   if (shots) {
     fs.mkdirSync(shots, { recursive: true });
     await alice.screenshot({ path: path.join(shots, "workbench.png") });
     await boss.screenshot({ path: path.join(shots, "console.png") });
     await c2.screenshot({ path: path.join(shots, "widget.png") });
   }
-  for (const [p, name] of [[alice, "workbench"], [boss, "console"], [c2, "widget"]]) await axe(p, name);
+  const signIn = await open(`${base}/app/sign-in.html`);
+  for (const [p, name] of [[alice, "workbench"], [boss, "console"], [c2, "widget"], [signIn, "sign-in page"]]) await axe(p, name);
 
   // The console's figures equal the figures API's.
   await boss.evaluate(() => window.switchboardPage.refresh());
@@ -243,7 +259,7 @@ try {
   await sleep(500);
   await boss.evaluate(() => window.switchboardPage.figures());
   await until("the console's figures", async () => {
-    for (const key of ["connection_rate", "response_45s_rate", "message_reply_rate", "rating_rate"]) {
+    for (const key of ["connection_rate", "response_45s_rate", "message_reply_rate", "rating_rate", "satisfaction", "inquiry_conversion_rate"]) {
       const camel = key.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
       const r = api.figures[camel];
       const shown = await text(boss.locator(`tr[data-figure=${key}] td:nth-child(2)`));
