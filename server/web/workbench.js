@@ -68,7 +68,8 @@ function tick() {
   for (const c of chats.values()) {
     if (!c.open) continue;
     const left = Math.ceil((c.thresholdMs - (clock.now() - c.start)) / 1000);
-    c.timer.textContent = c.replied ? t.replied : t.left(Math.max(0, left));
+    // Past a breach the flag says it; the countdown stops rather than guess.
+    c.timer.textContent = c.replied ? t.replied : c.node.classList.contains("breach") ? "" : t.left(Math.max(0, left));
   }
 }
 setInterval(tick, 250);
@@ -95,7 +96,14 @@ const conn = connect("ROLE_AGENT", {
   chatMessage(m) { const c = chats.get(m.sessionId); if (c) line(c, m.senderId, m.text, m.at); },
   firstResponseWarning(w) { const c = chats.get(w.sessionId); if (c) { c.thresholdMs = w.thresholdMs || c.thresholdMs; flag(c, "warning", t.warning); } },
   firstResponseBreach(b) { const c = chats.get(b.sessionId); if (c) flag(c, "breach", t.breach); },
-  checkBackReminder(r) { const c = chats.get(r.sessionId); if (c) flag(c, "check-back", t.checkBack(Math.round(r.customerWaitingMs / 1000))); },
+  checkBackReminder(r) {
+    const c = chats.get(r.sessionId);
+    if (!c) return;
+    // One reminder per chat, kept current: the customer's wait so far.
+    const old = c.flags.querySelector(".check-back");
+    if (old) old.textContent = t.checkBack(Math.round(r.customerWaitingMs / 1000));
+    else flag(c, "check-back", t.checkBack(Math.round(r.customerWaitingMs / 1000)));
+  },
   transferred(x) {
     const c = chats.get(x.sessionId);
     if (c && x.fromAgentId === me) { retire(c); flag(c, "transferred", t.transferred(x.toAgentId || x.toSkill)); }

@@ -238,7 +238,9 @@ try {
   // Three minutes with c3's line unanswered on alice's leg: the check-back reminder.
   await advance(180000);
   await until("the check-back reminder", async () => (await text(alice.locator(`article.chat[data-session="${c3Session}"] .flags`))).includes("check back"));
-  check(true, "the 3-minute check-back reminder shows on the workbench's chat");
+  await advance(180000);  // a second reminder updates the first rather than adding one
+  await until("the second reminder", async () => (await text(alice.locator(`article.chat[data-session="${c3Session}"] .flags`))).includes("360 s"));
+  check((await alice.locator(`article.chat[data-session="${c3Session}"] .flags .check-back`).count()) === 1, "the 3-minute check-back reminder shows on the workbench's chat, kept current");
   // Twenty minutes on: the long-session alert in the console.
   await advance(20 * 60000);
   await until("the long-session alert", async () => (await text(boss.locator("#alerts"))).includes("long session"));
