@@ -189,3 +189,25 @@ TEST_CASE("a config's agent shift must be a span, optionally dated", "[planner]"
   CHECK(ok.shops[0].agents[0].shifts[0].span.close_minute == 26 * 60);
   CHECK(core::agent_shift_text(ok.shops[0].agents[0].shifts[1]) == "2026-08-18 07:00-15:00");
 }
+
+TEST_CASE("a shop's allowed_origins must be origins, and the demo sign-in is off unless asked for", "[frontends]") {
+  const std::string d = fresh_dir("origins");
+  std::filesystem::create_directories(d);
+  auto check = [&](const std::string& extra) {
+    std::ofstream(d + "/c.toml") << app::auth_toml("k", "planner-test-signing-key-0123456789abcdef") << extra
+                                 << "[[shops]]\nid = \"s\"\nallowed_origins = [\"https://shop.example\", \"https://shop.example/page\"]\n"
+                                 << "[[shops.skills]]\nname = \"k\"\n";
+    int rc = 0;
+    return run(binary_path() + " check-config --config " + d + "/c.toml", rc);
+  };
+  CHECK(check("").find("shops[0].allowed_origins: \"https://shop.example/page\" is not an origin like \"https://shop.example\"") !=
+        std::string::npos);
+  std::ofstream(d + "/ok.toml") << app::auth_toml("k", "planner-test-signing-key-0123456789abcdef")
+                                << "[server]\ndemo_sign_in = true\n[[shops]]\nid = \"s\"\nallowed_origins = [\"http://127.0.0.1:9\"]\n"
+                                << "[[shops.skills]]\nname = \"k\"\n";
+  int rc = 0;
+  const std::string out = run(binary_path() + " check-config --config " + d + "/ok.toml", rc);
+  CHECK(rc == 0);
+  CHECK(out.find("server.demo_sign_in is on: anyone who reaches this server can sign in as any agent or supervisor") != std::string::npos);
+  CHECK(app::load_config(d + "/ok.toml").shops[0].allowed_origins == std::vector<std::string>{"http://127.0.0.1:9"});
+}

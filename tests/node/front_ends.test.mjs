@@ -138,7 +138,10 @@ try {
   await until("bob's workbench", async () => bob.url().includes("/app/workbench.html#"));
   check(true, "the demo's sign-in page opens the workbench with a minted token");
   const refused = await fetch(`${base}/api/v1/demo/sign-in?shop=d1&person=x&role=admin`, { method: "POST" });
-  check(refused.status === 400, "the demo sign-in mints agent and supervisor tokens only");
+  const badPerson = await fetch(`${base}/api/v1/demo/sign-in?shop=d1&person=a%20b&role=agent`, { method: "POST" });
+  const noShop = await fetch(`${base}/api/v1/demo/sign-in?shop=nope&person=x&role=agent`, { method: "POST" });
+  check(refused.status === 400 && badPerson.status === 400 && (await badPerson.json()).message.includes("person must be 1 to 64") &&
+    noShop.status === 404, "the demo sign-in mints agent and supervisor tokens only, for plain names of shops here");
   const boss = await open(`${base}/app/console.html#shop=d1&token=${sue}&lang=en`, 1300, 900);
   await until("alice's inbox", async () => (await text(alice.locator("#inbox"))).includes("Call me about the X200 please."));
   await alice.locator("#inbox input").fill("Called you: in stock.");
