@@ -50,9 +50,6 @@ std::string next_date(const std::string& first, std::uint32_t n) {
 int generate_history_command(const HistoryArgs& a) {
   std::mt19937_64 rng(a.seed);
   fs::create_directories(fs::path(a.out_dir) / "history");
-  std::vector<double> shop_weight;
-  double total_weight = 0;
-  for (std::uint32_t s = 0; s < a.shops; ++s) total_weight += shop_weight.emplace_back(1.0 / std::pow(s + 1.0, 0.8));
   std::ostringstream input, traffic_lines;
   std::vector<std::vector<double>> traffic(a.shops, std::vector<double>(std::size(peaks) + 1, 0));
   std::vector<core::ShopConfig> shops;
@@ -79,7 +76,9 @@ int generate_history_command(const HistoryArgs& a) {
       }
       input << (d ? ", " : "") << '"' << file << '"';
       if (shops.empty()) shops = day.shops;
-      for (std::uint32_t s = 0; s < a.shops; ++s) traffic[s][p] += static_cast<double>(o.sessions) * shop_weight[s] / total_weight;
+      // Each shop's traffic follows its own chats that day (shop ids are "shop1", "shop2", ...).
+      for (const auto& r : day.trace.records)
+        if (r.has_arrival() && r.arrival().left_message().empty()) traffic[std::stoul(r.arrival().shop_id().substr(4)) - 1][p] += 1;
     }
     input << "]\n";
   }
