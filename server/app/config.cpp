@@ -411,7 +411,7 @@ void read_server(const Reader& r, const toml::table& t, const std::string& sourc
   s.messages_per_second_max = r.number(t, "server", "messages_per_second_max", 20, 0.1, 100'000);
   s.throttle_strikes_max = size("throttle_strikes_max", 20, 1, 1'000'000);
   s.allowed_origins = r.strings(t, "server", "allowed_origins");
-  s.web_dir = r.str(t, "server", "web_dir", s.web_dir);
+  s.web_dir = r.str(t, "server", "web_dir", "");
   s.trusted_proxies = r.strings(t, "server", "trusted_proxies");
   for (const auto& a : s.trusted_proxies) {
     boost::system::error_code ec;

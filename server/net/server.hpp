@@ -45,7 +45,7 @@ struct ServerOptions {
   double messages_per_second_max = 20;            // per connection; bursts up to twice that
   std::size_t throttle_strikes_max = 20;          // throttled messages in a row before closing 1008
   std::vector<std::string> allowed_origins;       // empty: any; browsers send Origin, others may not
-  std::string web_dir = SB_WEB_DIR;               // the front-ends' files, served under /app/
+  std::string web_dir;                            // the front-ends' files, served under /app/; empty: the build's server/web
   // POST /api/v1/demo/sign-in mints agent and supervisor tokens for anyone who asks: the
   // demo's sign-in page (docs/front-ends.md). Never on a real server.
   bool demo_sign_in = false;

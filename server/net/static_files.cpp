@@ -3,6 +3,11 @@
 #include <fstream>
 #include <sstream>
 
+// The build's own server/web (sb_net's CMake sets it), for a config without server.web_dir.
+#ifndef SB_WEB_DIR
+#define SB_WEB_DIR "server/web"
+#endif
+
 namespace sb::net {
 
 namespace http = boost::beast::http;
@@ -53,7 +58,7 @@ std::optional<HttpResponse> serve_static(const std::string& web_dir, const HttpR
   const char* type = content_type(name);
   if (!plain_path(name) || type == nullptr)
     return error_response(http::status::not_found, req.version(), req.keep_alive(), "no file " + std::string(path) + " under /app/");
-  std::ifstream in(web_dir + "/" + std::string(name), std::ios::binary);
+  std::ifstream in((web_dir.empty() ? std::string(SB_WEB_DIR) : web_dir) + "/" + std::string(name), std::ios::binary);
   std::ostringstream body;
   if (in) body << in.rdbuf();
   if (!in || body.str().size() > static_file_bytes_max)
