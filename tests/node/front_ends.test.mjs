@@ -8,42 +8,16 @@
 // text shown as text in every page; no serious or critical axe-core violation on any page; the
 // console's figures equal the figures API's at the end; screenshots of the three pages.
 // Usage: node tests/node/front_ends.test.mjs SWITCHBOARD [SCREENSHOT_DIR]
-import { spawn, execFileSync } from "node:child_process";
-import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const require = createRequire(path.join(root, ".local/node/package.json"));
-const { chromium } = require("playwright-core");
-const axePath = require.resolve("axe-core/axe.min.js");
+import { WebSocket, axePath, check, chromium, freePort, result, serve, sleep, until } from "./harness.mjs";
+
 const [binary, shots] = process.argv.slice(2);
 if (!binary) throw new Error("usage: front_ends.test.mjs SWITCHBOARD [SCREENSHOT_DIR]");
-
-let failures = 0;
-function check(ok, what) {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
-  if (!ok) failures++;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, f, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => false);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sb-front-ends-"));
 const sbPort = await freePort(), pagePort = await freePort();
@@ -79,10 +53,7 @@ window = 1
 `);
 const token = (shop, person, role) => execFileSync(binary, ["token", "--config", config, "--shop", shop, "--person", person, "--role", role]).toString().trim();
 const admin = token("*", "ops", "admin"), sue = token("d1", "sue", "supervisor");
-const server = spawn(binary, ["serve", "--config", config, "--clock", "manual", "--clock-start", "2026-08-18T10:00:00+08:00"], { stdio: ["ignore", "pipe", "pipe"] });
-let serverLog = "";
-server.stdout.on("data", (d) => (serverLog += d));
-server.stderr.on("data", (d) => (serverLog += d));
+const server = serve(binary, config, ["--clock", "manual", "--clock-start", "2026-08-18T10:00:00+08:00"]);
 const shopSite = http.createServer((req, res) => {
   res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
   res.end(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Shop d1</title></head><body><main><h1>Shop d1</h1></main>
@@ -276,14 +247,14 @@ try {
   check(true, "the console's figures equal the figures API's");
 } catch (e) {
   console.log(`FAIL ${e.message}`);
-  console.log(serverLog.split("\n").slice(-20).join("\n"));
+  console.log(server.log().split("\n").slice(-20).join("\n"));
   console.log(pageLog.slice(-20).join("\n"));
-  failures++;
+  result.failures++;
 } finally {
   if (browser) await browser.close();
-  server.kill("SIGTERM");
+  server.process.kill("SIGTERM");
   shopSite.close();
   fs.rmSync(dir, { recursive: true, force: true });
 }
-console.log(failures === 0 ? "front-ends: all checks passed" : `front-ends: ${failures} check(s) failed`);
-process.exit(failures === 0 ? 0 : 1);
+console.log(result.failures === 0 ? "front-ends: all checks passed" : `front-ends: ${result.failures} check(s) failed`);
+process.exit(result.failures === 0 ? 0 : 1);

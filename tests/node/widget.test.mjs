@@ -6,44 +6,16 @@
 // message once, the rating after the close, a message left when nobody is online and its answer,
 // no serious or critical axe-core violation, the static files' headers.
 // Usage: node tests/node/widget.test.mjs SWITCHBOARD [SCREENSHOT.png]
-import { spawn, execFileSync } from "node:child_process";
-import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const require = createRequire(path.join(root, ".local/node/package.json"));
-const { chromium } = require("playwright-core");
-const axePath = require.resolve("axe-core/axe.min.js");
-// Node 22 has WebSocket built in (20 behind --experimental-websocket); Debian's 18 uses npm's ws.
-const WebSocket = globalThis.WebSocket || require("ws");
+import { WebSocket, axePath, check, chromium, freePort, result, serve, sleep, until } from "./harness.mjs";
+
 const [binary, screenshot] = process.argv.slice(2);
 if (!binary) throw new Error("usage: widget.test.mjs SWITCHBOARD [SCREENSHOT.png]");
-
-let failures = 0;
-function check(ok, what) {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
-  if (!ok) failures++;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, f, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sb-widget-"));
 const sbPort = await freePort(), pagePort = await freePort();
@@ -72,10 +44,7 @@ window = 1
 `);
 const token = (person, role) =>
   execFileSync(binary, ["token", "--config", path.join(dir, "c.toml"), "--shop", "w1", "--person", person, "--role", role]).toString().trim();
-const server = spawn(binary, ["serve", "--config", path.join(dir, "c.toml")], { stdio: ["ignore", "pipe", "pipe"] });
-let serverLog = "";
-server.stdout.on("data", (d) => (serverLog += d));
-server.stderr.on("data", (d) => (serverLog += d));
+const server = serve(binary, path.join(dir, "c.toml"));
 const page_html = (lang) => `<!DOCTYPE html><html lang="${lang}"><head><meta charset="utf-8"><title>A shop</title></head>
 <body><main><h1>A shop</h1><p>Phones and more.</p></main>
 <script src="http://127.0.0.1:${sbPort}/app/widget.js" data-shop="w1" data-skill="s" data-lang="${lang}"></script></body></html>`;
@@ -211,13 +180,13 @@ try {
   check(true, "the widget speaks Chinese on a Chinese page");
 } catch (e) {
   console.log(`FAIL ${e.message}`);
-  console.log(serverLog.split("\n").slice(-20).join("\n"));
-  failures++;
+  console.log(server.log().split("\n").slice(-20).join("\n"));
+  result.failures++;
 } finally {
   if (browser) await browser.close();
-  server.kill("SIGTERM");
+  server.process.kill("SIGTERM");
   site.close();
   fs.rmSync(dir, { recursive: true, force: true });
 }
-console.log(failures === 0 ? "widget: all checks passed" : `widget: ${failures} check(s) failed`);
-process.exit(failures === 0 ? 0 : 1);
+console.log(result.failures === 0 ? "widget: all checks passed" : `widget: ${result.failures} check(s) failed`);
+process.exit(result.failures === 0 ? 0 : 1);
