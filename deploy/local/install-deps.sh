@@ -9,7 +9,7 @@ packages=(
   prometheus-cpp-dev catch2 libtomlplusplus-dev libcli11-dev libspdlog-dev libssl-dev
   postgresql-15 prometheus prometheus-alertmanager haproxy curl acl
   clang libclang-rt-14-dev slowhttptest
-  libcpp-jwt-dev nlohmann-json3-dev python3-jwt openssl universal-ctags libhowardhinnant-date-dev
+  libcpp-jwt-dev nlohmann-json3-dev python3-jwt openssl universal-ctags libhowardhinnant-date-dev tzdata
   libglpk-dev chromium
 )
 

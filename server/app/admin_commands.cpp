@@ -73,7 +73,7 @@ int check_config_command(const std::string& path) {
       std::cout << path << ": warning: " << cfg.store_problem << " (serve and migrate need it; set it before starting)\n";
     std::cout << path << ": ok: " << cfg.shops.size() << " shops\n";
     for (const auto& s : cfg.shops)
-      std::cout << "  " << s.id << ": " << s.skills.size() << " skills, " << s.agents.size() << " agents\n";
+      std::cout << "  " << s.id << ": " << s.skills.size() << " skills, " << s.agents.size() << " agents, time zone " << s.hours.zone().name() << "\n";
     if (cfg.cluster)
       for (const auto& n : cfg.cluster->nodes)
         std::cout << "  node " << n.id << " at " << n.address << ": " << n.shops.size() << " shops\n";

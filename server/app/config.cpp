@@ -1,4 +1,5 @@
 #include "config.hpp"
+#include "time_zones.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <libpq-fe.h>
@@ -337,9 +338,9 @@ core::ShopConfig read_shop(const Reader& r, const toml::table& t, const std::str
   if (c.id.empty() || c.id.size() > 64 || c.id.find_first_of(" /?#\x1f") != std::string::npos)
     r.fail(Reader::join(where, "id"), "must be 1 to 64 characters without spaces, '/', '?' or '#'");
   const std::string tz = r.str(t, where, "time_zone", "+08:00");
-  const auto offset = core::parse_utc_offset(tz);
-  if (!offset) r.fail(Reader::join(where, "time_zone"), "must be a UTC offset like \"+08:00\", got \"" + tz + "\"");
-  c.hours.set_utc_offset_minutes(*offset);
+  auto zone = resolve_time_zone(tz);
+  if (!zone) r.fail(Reader::join(where, "time_zone"), zone.error().message);
+  c.hours.set_zone(std::move(*zone));
   c.strategy = choice<core::Strategy>(r, t, where, "strategy", "longest_idle",
                                       {{"longest_idle", core::Strategy::longest_idle},
                                        {"fewest_active", core::Strategy::fewest_active},

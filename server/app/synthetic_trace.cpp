@@ -26,13 +26,6 @@ namespace {
 constexpr std::uint32_t window = 3;
 constexpr double handle_s = 330;  // mean session length the scripts below produce, for sizing
 
-std::string tz_text(int minutes) {
-  char buf[16];
-  const int a = std::abs(minutes);
-  std::snprintf(buf, sizeof buf, "%c%02d:%02d", minutes < 0 ? '-' : '+', a / 60, a % 60);
-  return buf;
-}
-
 struct Gen {
   std::mt19937_64 rng;
   double uniform(double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); }
@@ -202,7 +195,7 @@ core::ShopConfig make_shop(const SyntheticOptions& o, std::uint32_t s, const Day
   c.id = "shop" + std::to_string(s + 1);
   c.default_skill = "presale";
   c.skills = {core::SkillConfig{"presale", "", 60'000}, core::SkillConfig{"aftersale", "", 60'000}};
-  c.hours.set_utc_offset_minutes(o.utc_offset_minutes);
+  c.hours.set_zone(core::TimeZone::fixed(o.utc_offset_minutes));
   for (int day = 0; day < 7; ++day) c.hours.set_weekday(day, {*open_span});
   c.targets = {core::CategoryTarget{"presale", 0.2}, core::CategoryTarget{"aftersale", 0.1}};
   std::vector<std::uint32_t> need;
@@ -374,7 +367,7 @@ std::string shops_to_toml(const std::vector<core::ShopConfig>& shops, const std:
   t << "# Written by switchboard generate-trace: the staffing plan the trace was made for.\n"
     << "[server]\nthreads = 2\nmanual_clock_allowed = true\n\n" << auth_toml("plan", token_secret);
   for (const auto& s : shops) {
-    t << "\n[[shops]]\nid = \"" << s.id << "\"\ntime_zone = \"" << tz_text(s.hours.utc_offset_minutes())
+    t << "\n[[shops]]\nid = \"" << s.id << "\"\ntime_zone = \"" << s.hours.zone().name()
       << "\"\ndefault_skill = \"" << s.default_skill << "\"\nstrategy = \""
       << (s.strategy == core::Strategy::longest_idle    ? "longest_idle"
           : s.strategy == core::Strategy::fewest_active ? "fewest_active"

@@ -285,7 +285,7 @@ int export_trace_command(const ExportArgs& a) {
   o.day = a.day;
   for (const auto& shop : cfg.shops) {
     if (!a.shops.empty() && std::find(a.shops.begin(), a.shops.end(), shop.id) == a.shops.end()) continue;
-    o.shops.push_back({shop.id, shop.hours.utc_offset_minutes(), shop.thresholds.rating_window_ms,
+    o.shops.push_back({shop.id, shop.hours.zone(), shop.thresholds.rating_window_ms,
                        shop.thresholds.attribution_window_ms});
   }
   for (const auto& id : a.shops)

@@ -24,12 +24,12 @@ const char* status_name(v1::AgentStatus s) {
 
 }  // namespace
 
-std::uint32_t sessions_today(const AgentState& a, TimeMs now, int utc_offset_minutes) {
-  return a.cap_day == to_local(now, utc_offset_minutes).day ? a.sessions_today : 0;
+std::uint32_t sessions_today(const AgentState& a, TimeMs now, const TimeZone& zone) {
+  return a.cap_day == zone.local(now).day ? a.sessions_today : 0;
 }
 
-void count_session_today(AgentState& a, TimeMs now, int utc_offset_minutes) {
-  const DayNumber today = to_local(now, utc_offset_minutes).day;
+void count_session_today(AgentState& a, TimeMs now, const TimeZone& zone) {
+  const DayNumber today = zone.local(now).day;
   if (a.cap_day != today) {
     a.cap_day = today;
     a.sessions_today = 0;
@@ -37,14 +37,14 @@ void count_session_today(AgentState& a, TimeMs now, int utc_offset_minutes) {
   ++a.sessions_today;
 }
 
-bool can_take(const AgentState& a, TimeMs now, int utc_offset_minutes) {
-  return a.online() && !a.detached && a.sessions.size() < a.window && sessions_today(a, now, utc_offset_minutes) < a.config->daily_cap;
+bool can_take(const AgentState& a, TimeMs now, const TimeZone& zone) {
+  return a.online() && !a.detached && a.sessions.size() < a.window && sessions_today(a, now, zone) < a.config->daily_cap;
 }
 
-std::string why_not(const AgentState& a, TimeMs now, int utc_offset_minutes) {
+std::string why_not(const AgentState& a, TimeMs now, const TimeZone& zone) {
   return std::string(status_name(a.status)) + (a.detached ? " (disconnected, held for its reconnect)" : "") + ", " +
          std::to_string(a.sessions.size()) + " of " + std::to_string(a.window) + " in window, " +
-         std::to_string(sessions_today(a, now, utc_offset_minutes)) + " of " + std::to_string(a.config->daily_cap) + " today";
+         std::to_string(sessions_today(a, now, zone)) + " of " + std::to_string(a.config->daily_cap) + " today";
 }
 
 bool has_skill(const AgentConfig& a, const std::string& skill) {
@@ -52,7 +52,7 @@ bool has_skill(const AgentConfig& a, const std::string& skill) {
 }
 
 bool eligible(const AgentState& a, const Request& r, TimeMs now, const ShopConfig& config) {
-  if (!can_take(a, now, config.hours.utc_offset_minutes())) return false;
+  if (!can_take(a, now, config.hours.zone())) return false;
   if (r.held_at(now)) return a.id() == r.held_for;
   if (has_skill(*a.config, r.skill)) return true;
   const SkillConfig* sc = config.find_skill(r.skill);

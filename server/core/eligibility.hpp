@@ -12,12 +12,12 @@
 namespace sb::core {
 
 // Sessions the agent took on the local day of `now` (its cap counts per day).
-std::uint32_t sessions_today(const AgentState& a, TimeMs now, int utc_offset_minutes);
-void count_session_today(AgentState& a, TimeMs now, int utc_offset_minutes);
+std::uint32_t sessions_today(const AgentState& a, TimeMs now, const TimeZone& zone);
+void count_session_today(AgentState& a, TimeMs now, const TimeZone& zone);
 // The one test of "can this agent take a session now".
-bool can_take(const AgentState& a, TimeMs now, int utc_offset_minutes);
+bool can_take(const AgentState& a, TimeMs now, const TimeZone& zone);
 // Why not, for an error a person reads: "paused, 3 of 3 in window, 12 of 150 today".
-std::string why_not(const AgentState& a, TimeMs now, int utc_offset_minutes);
+std::string why_not(const AgentState& a, TimeMs now, const TimeZone& zone);
 bool has_skill(const AgentConfig& a, const std::string& skill);
 // Whether this agent may take this queued request now.
 bool eligible(const AgentState& a, const Request& r, TimeMs now, const ShopConfig& config);

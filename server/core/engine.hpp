@@ -54,6 +54,12 @@ class Engine {
   void save(switchboard::v1::EngineSnapshot& out) const;
   bool restore(const switchboard::v1::EngineSnapshot& in,
                const std::function<std::optional<ShopConfig>(const std::string&)>& config_of, std::string& why);
+  // shop_handover.cpp: moving a shop to another engine (another node). hand_over() fires what
+  // is due by `now`, writes the shop and its pending timers into `out` (one shop, its timers
+  // at index 0) and removes it; false with why for a shop this engine lacks. take_over() adds
+  // such a snapshot's shop with `config` (its id) at `now`, no earlier than its last call.
+  bool hand_over(std::string_view id, TimeMs now, switchboard::v1::EngineSnapshot& out, Output& o, std::string& why);
+  bool take_over(ShopConfig config, const switchboard::v1::EngineSnapshot& in, TimeMs now, Output& o, std::string& why);
   TimeMs last_now() const { return last_now_; }
   // The first invariant found broken (with abort_on_broken off); empty while all hold.
   const std::string& broken() const { return broken_; }

@@ -41,7 +41,7 @@ void FiguresBook::add(const std::string& skill, Counter c, std::uint64_t delta) 
 
 template <typename F>
 void FiguresBook::each(const Origin& o, const std::string& agent, F&& f) {
-  assert(o.hour >= 0 && o.hour < 24);
+  assert(o.hour >= 0 && o.hour < hour_rows_max);
   DayTally& d = day_of(o.day);
   f(d.shop);
   f(d.hours[static_cast<std::size_t>(o.hour)]);
@@ -120,7 +120,7 @@ void FiguresBook::rating_final(const Origin& o, const std::string& agent, int sc
 }
 
 void FiguresBook::message_left(TimeMs at) {
-  const LocalTime lt = to_local(at, config_.hours.utc_offset_minutes());
+  const LocalTime lt = config_.hours.zone().local(at);
   DayTally& d = day_of(lt.day);
   ++d.shop.messages_left;
   ++d.hours[static_cast<std::size_t>(lt.hour())].messages_left;
@@ -128,7 +128,7 @@ void FiguresBook::message_left(TimeMs at) {
 }
 
 void FiguresBook::message_replied(TimeMs left_at) {
-  const LocalTime lt = to_local(left_at, config_.hours.utc_offset_minutes());
+  const LocalTime lt = config_.hours.zone().local(left_at);
   add("", Counter::messages_replied);
   if (lt.day < forgotten_before_) return;
   DayTally& d = day_of(lt.day);
@@ -190,7 +190,7 @@ std::vector<OnlinePiece> FiguresBook::online(TimeMs from, TimeMs to) {
   assert(from <= to);
   std::vector<OnlinePiece> pieces;
   add("", Counter::online_ms, static_cast<std::uint64_t>(to - from));
-  split_by_hour(from, to, config_.hours.utc_offset_minutes(), [&](DayNumber d, int h, DurationMs ms) {
+  split_by_hour(from, to, config_.hours.zone(), [&](DayNumber d, int h, DurationMs ms) {
     DayTally& day = day_of(d);
     day.shop.online_ms += ms;
     day.hours[static_cast<std::size_t>(h)].online_ms += ms;
@@ -202,7 +202,7 @@ std::vector<OnlinePiece> FiguresBook::online(TimeMs from, TimeMs to) {
 std::vector<OnlinePiece> FiguresBook::agent_online(const std::string& agent, TimeMs from, TimeMs to) {
   assert(from <= to && !agent.empty());
   std::vector<OnlinePiece> pieces;
-  split_by_hour(from, to, config_.hours.utc_offset_minutes(), [&](DayNumber d, int h, DurationMs ms) {
+  split_by_hour(from, to, config_.hours.zone(), [&](DayNumber d, int h, DurationMs ms) {
     day_of(d).agents[agent].online_ms += ms;
     pieces.push_back(OnlinePiece{Origin{d, h, {}}, ms});
   });
@@ -227,13 +227,13 @@ v1::ShopFigures FiguresBook::snapshot(DayNumber day, TimeMs now, const Running& 
   static const DayTally empty;
   const DayTally* d = this->day(day);
   const DayTally& t = d != nullptr ? *d : empty;
-  const int offset = config_.hours.utc_offset_minutes();
-  const TimeMs day_start = local_midnight_utc(day, offset), day_end = local_midnight_utc(day + 1, offset);
-  // What the running intervals add to this day, per hour and per agent.
-  std::array<DurationMs, 24> running_hour{};
+  const TimeZone& zone = config_.hours.zone();
+  const TimeMs day_start = zone.day_start(day), day_end = zone.day_start(day + 1);
+  // What the running intervals add to this day, per hour row and per agent.
+  std::array<DurationMs, hour_rows_max> running_hour{};
   auto running_part = [&](TimeMs since, auto&& per_hour) {
     if (since < 0 || since >= now) return;
-    split_by_hour(std::max(since, day_start), std::min(now, day_end), offset,
+    split_by_hour(std::max(since, day_start), std::min(now, day_end), zone,
                   [&](DayNumber, int h, DurationMs ms) { per_hour(h, ms); });
   };
   running_part(running.shop_since, [&](int h, DurationMs ms) { running_hour[static_cast<std::size_t>(h)] += ms; });
@@ -241,9 +241,12 @@ v1::ShopFigures FiguresBook::snapshot(DayNumber day, TimeMs now, const Running& 
   for (DurationMs ms : running_hour) shop_running += ms;
   fill(out.mutable_figures(), t.shop);
   set_online(out.mutable_figures(), t.shop.online_ms + shop_running);
-  for (std::size_t h = 0; h < 24; ++h) {
+  const auto rows = static_cast<std::size_t>(zone.hour_rows(day));
+  for (std::size_t h = 0; h < rows; ++h) {
     auto* hf = out.add_hours();
     hf->set_hour(static_cast<std::uint32_t>(h));
+    const TimeMs row_start = day_start + static_cast<TimeMs>(h) * ms_per_hour;
+    hf->set_starts_at(format_rfc3339_local(row_start, zone.offset_at(row_start)));
     fill(hf->mutable_figures(), t.hours[h]);
     set_online(hf->mutable_figures(), t.hours[h].online_ms + running_hour[h]);
   }

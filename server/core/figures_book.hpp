@@ -41,7 +41,7 @@ struct Tally {
 
 struct DayTally {
   Tally shop;
-  std::array<Tally, 24> hours;
+  std::array<Tally, hour_rows_max> hours;  // the day's zone.hour_rows(day) are used
   std::map<std::string, Tally> skills, agents, categories;
 };
 
@@ -51,12 +51,12 @@ struct OnlinePiece {
   DurationMs ms = 0;
 };
 
-// Calls f(day, hour, ms) for each local hour [from, to) touches.
+// Calls f(day, hour row, ms) for each local hour row [from, to) touches.
 template <class F>
-void split_by_hour(TimeMs from, TimeMs to, int utc_offset_minutes, F&& f) {
+void split_by_hour(TimeMs from, TimeMs to, const TimeZone& zone, F&& f) {
   while (from < to) {
-    const LocalTime lt = to_local(from, utc_offset_minutes);
-    const TimeMs hour_end = local_midnight_utc(lt.day, utc_offset_minutes) + (lt.hour() + 1) * ms_per_hour;
+    const LocalTime lt = zone.local(from);
+    const TimeMs hour_end = zone.hour_row_end(from);
     const TimeMs piece_end = std::min(to, hour_end);
     f(lt.day, lt.hour(), piece_end - from);
     from = piece_end;

@@ -17,7 +17,7 @@ switchboard::v1::HistoryEvent* HistoryLog::add(Output& out, TimeMs now, const Or
 }
 
 switchboard::v1::HistoryEvent* HistoryLog::add_at_own_hour(Output& out, TimeMs now) {
-  const LocalTime lt = to_local(now, utc_offset_minutes_);
+  const LocalTime lt = zone_.local(now);
   const Origin o{lt.day, lt.hour(), {}};
   return add(out, now, &o);
 }

@@ -13,7 +13,7 @@ namespace sb::core {
 
 class HistoryLog {
  public:
-  HistoryLog(std::string shop_id, int utc_offset_minutes) : shop_id_(std::move(shop_id)), utc_offset_minutes_(utc_offset_minutes) {}
+  HistoryLog(std::string shop_id, TimeZone zone) : shop_id_(std::move(shop_id)), zone_(std::move(zone)) {}
   void set_recording(bool on) { recording_ = on; }
   bool recording() const { return recording_; }
   // Ids of events: the shop's id prefix + "e" + n.
@@ -29,7 +29,7 @@ class HistoryLog {
 
  private:
   std::string shop_id_;
-  int utc_offset_minutes_;
+  TimeZone zone_;
   std::string id_prefix_;
   std::uint64_t next_event_ = 1;
   bool recording_ = true;

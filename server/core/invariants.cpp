@@ -143,8 +143,13 @@ bool ShopEngine::figures_hold(std::string& why) const {
     };
     if (!tally_holds(t.shop, what)) return fail("shop");
     Tally hours_sum;
-    for (std::size_t h = 0; h < 24; ++h) {
+    const auto rows = static_cast<std::size_t>(config_.hours.zone().hour_rows(day));
+    for (std::size_t h = 0; h < hour_rows_max; ++h) {
       if (!tally_holds(t.hours[h], what)) return fail("hour " + std::to_string(h));
+      if (h >= rows && (t.hours[h].requests != 0 || t.hours[h].online_ms != 0 || t.hours[h].messages_left != 0)) {
+        what = "a row past the day's " + std::to_string(rows) + " hour rows has figures";
+        return fail("hour " + std::to_string(h));
+      }
       hours_sum.requests += t.hours[h].requests;
       hours_sum.sessions += t.hours[h].sessions;
       hours_sum.judged += t.hours[h].judged;

@@ -61,7 +61,7 @@ void ShopEngine::on_hour_boundary(TimeMs now, Output& out) {
   for (AgentState* a : agents_.in_order())
     if (a->online()) accrue_agent_online(*a, now, out);
   forget_expired(now);
-  timer(out, now + ms_per_hour, TimerKind::hour_boundary, 0);
+  timer(out, config_.hours.zone().hour_row_end(now), TimerKind::hour_boundary, 0);
 }
 
 }  // namespace sb::core

@@ -44,10 +44,10 @@ AgentState* ShopEngine::pick_agent(TimeMs now, const Request& r) {
 }
 
 void ShopEngine::dispatch(TimeMs now, Output& out) {
-  const int offset = config_.hours.utc_offset_minutes();
+  const TimeZone& zone = config_.hours.zone();
   for (;;) {
     const auto& agents = agents_.in_order();
-    if (std::none_of(agents.begin(), agents.end(), [&](const AgentState* a) { return can_take(*a, now, offset); })) return;
+    if (std::none_of(agents.begin(), agents.end(), [&](const AgentState* a) { return can_take(*a, now, zone); })) return;
     Request* chosen = nullptr;
     AgentState* to = nullptr;
     queue_.any_of([&](Request& r) {

@@ -69,7 +69,7 @@ const std::vector<HoursSpan>& ServiceHours::spans_of(DayNumber day) const {
 }
 
 bool ServiceHours::is_open(TimeMs t) const {
-  const LocalTime lt = to_local(t, utc_offset_minutes_);
+  const LocalTime lt = zone_.local(t);
   for (const auto& span : spans_of(lt.day)) {
     if (lt.minute_of_day >= span.open_minute && lt.minute_of_day < span.close_minute) return true;
   }
@@ -81,7 +81,7 @@ bool ServiceHours::is_open(TimeMs t) const {
 }
 
 std::string ServiceHours::describe_day(TimeMs t) const {
-  const LocalTime lt = to_local(t, utc_offset_minutes_);
+  const LocalTime lt = zone_.local(t);
   std::string out;
   for (const auto& span : spans_of(lt.day)) {
     if (!out.empty()) out += ",";

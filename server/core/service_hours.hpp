@@ -6,9 +6,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "time.hpp"
+#include "time_zone.hpp"
 
 namespace sb::core {
 
@@ -39,8 +41,8 @@ class ServiceHours {
 
   void set_weekday(int weekday, std::vector<HoursSpan> spans);  // 0 = Monday; empty: closed
   void set_date(DayNumber day, std::vector<HoursSpan> spans);   // overrides the weekday
-  void set_utc_offset_minutes(int minutes) { utc_offset_minutes_ = minutes; }
-  int utc_offset_minutes() const { return utc_offset_minutes_; }
+  void set_zone(TimeZone zone) { zone_ = std::move(zone); }
+  const TimeZone& zone() const { return zone_; }
 
   bool is_open(TimeMs t) const;
   // "07:00-02:00" for the local day containing t (comma separated; empty when closed).
@@ -51,7 +53,7 @@ class ServiceHours {
 
   std::vector<HoursSpan> weekly_[7];
   std::map<DayNumber, std::vector<HoursSpan>> overrides_;
-  int utc_offset_minutes_ = 0;
+  TimeZone zone_;
 };
 
 }  // namespace sb::core

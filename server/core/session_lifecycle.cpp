@@ -107,7 +107,7 @@ void ShopEngine::start_leg(TimeMs now, Session& s, AgentState& agent, TimeMs clo
   s.clock = clock;
   agent.sessions.insert(s.id);
   agent.idle_since = now;
-  count_session_today(agent, now, config_.hours.utc_offset_minutes());
+  count_session_today(agent, now, config_.hours.zone());
   book_.leg_started(s.origin, agent.id());
   first_receivers_.served(s.member, agent.id(), now);
   const std::string sid = external_id('s', s.id);
@@ -269,9 +269,9 @@ void ShopEngine::on_transfer(TimeMs now, const Actor& a, const v1::Transfer& m, 
     reply_error(out, v1::ERROR_CODE_INVALID_ARGUMENT, "session " + m.session_id() + " is already with agent " + s->agent());
     return;
   }
-  if (!can_take(*target, now, config_.hours.utc_offset_minutes())) {
+  if (!can_take(*target, now, config_.hours.zone())) {
     reply_error(out, v1::ERROR_CODE_INVALID_STATE,
-                "agent " + target->id() + " cannot take a session now: " + why_not(*target, now, config_.hours.utc_offset_minutes()));
+                "agent " + target->id() + " cannot take a session now: " + why_not(*target, now, config_.hours.zone()));
     return;
   }
   transfer_to_agent(now, a, *s, *target, out);

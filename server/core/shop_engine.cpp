@@ -25,7 +25,7 @@ ShopEngine::ShopEngine(ShopConfig config, std::uint32_t index, std::string id_pr
       id_prefix_(std::move(id_prefix)),
       sink_(sink),
       book_(config_, sink_),
-      history_(config_.id, config_.hours.utc_offset_minutes()),
+      history_(config_.id, config_.hours.zone()),
       agents_(config_.agents),
       clocks_(config_.thresholds),
       first_receivers_(config_.thresholds),
@@ -58,7 +58,7 @@ Chat* ShopEngine::find_chat(const std::string& member) {
 }
 
 Origin ShopEngine::origin_of(TimeMs t, const std::string& skill) const {
-  const LocalTime lt = to_local(t, config_.hours.utc_offset_minutes());
+  const LocalTime lt = config_.hours.zone().local(t);
   return Origin{lt.day, lt.hour(), skill};
 }
 
@@ -110,9 +110,7 @@ void ShopEngine::supervisor_action(TimeMs now, const Actor& a, v1::SupervisorAct
 // ------------------------------------------------------------------ joining and leaving
 
 void ShopEngine::start(TimeMs now, Output& out) {
-  const int offset_ms = config_.hours.utc_offset_minutes() * 60'000;
-  const TimeMs next = ((now + offset_ms) / ms_per_hour + 1) * ms_per_hour - offset_ms;
-  timer(out, next, TimerKind::hour_boundary, 0);
+  timer(out, config_.hours.zone().hour_row_end(now), TimerKind::hour_boundary, 0);
   refresh_gauges();
 }
 
@@ -171,7 +169,8 @@ void ShopEngine::person_joined(TimeMs now, const Actor& given, Output& out, cons
   set_time(w->mutable_server_time(), now);
   w->set_protocol("switchboard.v1");
   w->set_resumed(resumed);
-  w->set_utc_offset_minutes(config_.hours.utc_offset_minutes());
+  w->set_utc_offset_minutes(config_.hours.zone().offset_at(now));
+  w->set_time_zone(config_.hours.zone().name());
   out.reply = std::move(m);
   send_resumed(a, hello, out);
   if (a.role == v1::ROLE_AGENT) {
@@ -322,7 +321,7 @@ ShopEngine::Remembered ShopEngine::remembered() const {
 void ShopEngine::forget_expired(TimeMs now) {
   first_receivers_.forget_expired(now);
   attribution_.forget_expired(now);
-  const DayNumber today = to_local(now, config_.hours.utc_offset_minutes()).day;
+  const DayNumber today = config_.hours.zone().local(now).day;
   book_.forget_days_before(today - figures_days_kept);
 }
 

@@ -71,6 +71,9 @@ class ShopEngine {
   // Without history the figures are kept but no HistoryEvent is built (the simulator).
   void set_record_history(bool on) { history_.set_recording(on); }
   void inject(InjectedBug bug) { bug_ = bug; }
+  // Its place in the engine moved (another shop left, shop_handover.cpp): timers carry it.
+  void set_index(std::uint32_t index) { index_ = index; }
+  std::uint32_t index() const { return index_; }
   // Schedules the hour-boundary timer; call once before anything else.
   void start(TimeMs now, Output& out);
   // A person's hello, proven by the edge; reply is Welcome (its person id names a new guest)

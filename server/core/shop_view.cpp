@@ -18,7 +18,7 @@ v1::AgentView ShopEngine::agent_view(TimeMs now, const AgentState& a) const {
   for (const auto& s : a.config->skills) v.add_skills(s);
   v.set_window(a.window);
   v.set_active_sessions(static_cast<std::uint32_t>(a.sessions.size()));
-  v.set_sessions_today(sessions_today(a, now, config_.hours.utc_offset_minutes()));
+  v.set_sessions_today(sessions_today(a, now, config_.hours.zone()));
   v.set_daily_cap(a.config->daily_cap);
   v.set_connected(a.connections > 0);
   return v;
@@ -42,7 +42,7 @@ v1::WaitReason ShopEngine::wait_reason(TimeMs now, const Request& r) const {
     any_online = true;
     if (a->sessions.size() >= a->window) continue;
     any_window_room = true;
-    if (sessions_today(*a, now, config_.hours.utc_offset_minutes()) < a->config->daily_cap) any_eligible = true;
+    if (sessions_today(*a, now, config_.hours.zone()) < a->config->daily_cap) any_eligible = true;
   }
   if (!any_online) return v1::WAIT_REASON_NO_AGENT_WITH_SKILL_ONLINE;
   if (!any_window_room) return v1::WAIT_REASON_ALL_AT_WINDOW;

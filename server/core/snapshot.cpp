@@ -82,12 +82,13 @@ struct SnapshotCodec {
   static bool get(const v1::ShopSnapshot& in, FiguresBook& b, std::string& why) {
     for (const auto& s : in.days()) {
       DayTally& day = b.days_[s.day()];
-      if (s.hours_size() != 24) {
-        why = "day " + std::to_string(s.day()) + " has " + std::to_string(s.hours_size()) + " hours, not 24";
+      // 25 hour rows since zones with clock changes; snapshots written before hold 24.
+      if (s.hours_size() != hour_rows_max && s.hours_size() != 24) {
+        why = "day " + std::to_string(s.day()) + " has " + std::to_string(s.hours_size()) + " hour rows, not 24 or 25";
         return false;
       }
       if (!get(s.shop(), day.shop, why)) return false;
-      for (int h = 0; h < 24; ++h)
+      for (int h = 0; h < s.hours_size(); ++h)
         if (!get(s.hours(h), day.hours[static_cast<std::size_t>(h)], why)) return false;
       if (!get_named(s.skills(), day.skills, why) || !get_named(s.agents(), day.agents, why) ||
           !get_named(s.categories(), day.categories, why))
@@ -395,6 +396,7 @@ struct SnapshotCodec {
 
   static void save(const ShopEngine& e, v1::ShopSnapshot& out) {
     out.set_shop_id(e.config_.id);
+    out.set_id_prefix(e.id_prefix_);
     put_people(e, out);
     put_live(e, out);
     put(e.first_receivers_, out);
@@ -411,6 +413,12 @@ struct SnapshotCodec {
     if (in.shop_id() != e.config_.id) {
       why = "a snapshot of shop " + in.shop_id() + " cannot load into shop " + e.config_.id;
       return false;
+    }
+    // A shop keeps the prefix its ids were made with, across restarts and moves between nodes,
+    // so the session and request ids its clients hold still resolve.
+    if (!in.id_prefix().empty()) {
+      e.id_prefix_ = in.id_prefix();
+      e.history_.set_id_prefix(e.id_prefix_);
     }
     if (!get_people(in, e, why) || !get_live(in, e, why)) return false;
     get(in, e.first_receivers_);

@@ -33,6 +33,7 @@ LocalTime to_local(TimeMs t, int utc_offset_minutes) {
   lt.day = floor_div(local_ms, ms_per_day);
   const std::int64_t ms_of_day = local_ms - std::int64_t{lt.day} * ms_per_day;
   lt.minute_of_day = static_cast<int>(ms_of_day / ms_per_minute);
+  lt.row = lt.minute_of_day / 60;
   // 1970-01-01 was a Thursday (weekday 3 with Monday = 0).
   lt.weekday = static_cast<int>(((std::int64_t{lt.day} % 7) + 7 + 3) % 7);
   assert(lt.minute_of_day >= 0 && lt.minute_of_day < 1440);
@@ -102,6 +103,17 @@ std::string format_rfc3339_utc(TimeMs t) {
   std::snprintf(buf, sizeof buf, "%sT%02d:%02d:%02d.%03dZ", format_date(lt.day).c_str(),
                 static_cast<int>(ms_of_day / ms_per_hour), static_cast<int>(ms_of_day / ms_per_minute % 60),
                 static_cast<int>(ms_of_day / 1000 % 60), static_cast<int>(ms_of_day % 1000));
+  return buf;
+}
+
+std::string format_rfc3339_local(TimeMs t, int utc_offset_minutes) {
+  const LocalTime lt = to_local(t, utc_offset_minutes);
+  const std::int64_t ms_of_day = t + std::int64_t{utc_offset_minutes} * ms_per_minute - std::int64_t{lt.day} * ms_per_day;
+  const int m = utc_offset_minutes < 0 ? -utc_offset_minutes : utc_offset_minutes;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%sT%02d:%02d:%02d%c%02d:%02d", format_date(lt.day).c_str(),
+                static_cast<int>(ms_of_day / ms_per_hour), static_cast<int>(ms_of_day / ms_per_minute % 60),
+                static_cast<int>(ms_of_day / 1000 % 60), utc_offset_minutes < 0 ? '-' : '+', m / 60, m % 60);
   return buf;
 }
 

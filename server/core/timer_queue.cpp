@@ -1,5 +1,6 @@
 #include "timer_queue.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 namespace sb::core {
@@ -39,6 +40,25 @@ std::optional<Timer> TimerQueue::pop_due(TimeMs now) {
   }
   lanes_[static_cast<std::size_t>(out.key.kind)].pop_front();
   return out;
+}
+
+std::vector<Timer> TimerQueue::take_shop(std::uint32_t shop) {
+  std::vector<Timer> taken, kept;
+  auto sort_out = [&](Timer t, auto&& keep) {
+    if (t.key.shop == shop) return taken.push_back(t);
+    if (t.key.shop > shop) --t.key.shop;
+    keep(t);
+  };
+  for (auto& lane : lanes_) {  // what is left of a lane in order is still in order
+    std::deque<Timer> next;
+    for (const Timer& t : lane) sort_out(t, [&](const Timer& k) { next.push_back(k); });
+    lane = std::move(next);
+  }
+  for (; !heap_.empty(); heap_.pop()) sort_out(heap_.top(), [&](const Timer& k) { kept.push_back(k); });
+  for (const Timer& t : kept) heap_.push(t);
+  size_ -= taken.size();
+  std::sort(taken.begin(), taken.end(), [](const Timer& a, const Timer& b) { return Later{}(b, a); });
+  return taken;
 }
 
 }  // namespace sb::core

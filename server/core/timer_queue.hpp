@@ -60,6 +60,9 @@ class TimerQueue {
   std::optional<TimeMs> next_due() const;
   std::optional<Timer> pop_due(TimeMs now);
   std::size_t size() const { return size_; }
+  // A shop leaving the engine: removes its timers and returns them in firing order; the
+  // shops after it move down one index, their timers with them.
+  std::vector<Timer> take_shop(std::uint32_t shop);
 
  private:
   struct Later {

@@ -129,7 +129,7 @@ void figures(std::shared_ptr<Call> call, const std::string& shop, std::string_vi
   boost::asio::post(shard.context(), [call, &shard, shop, day] {
     const core::ShopEngine* engine = shard.engine().shop(shop);
     const core::TimeMs now = shard.now();
-    const core::DayNumber d = day ? *day : core::to_local(now, engine->config().hours.utc_offset_minutes()).day;
+    const core::DayNumber d = day ? *day : engine->config().hours.zone().local(now).day;
     call->reply(http::status::ok, to_json(engine->figures(d, now)));
   });
 }

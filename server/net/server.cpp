@@ -31,7 +31,7 @@ Server::Server(ServerOptions options, std::vector<core::ShopConfig> shops, Clock
                                                options_.keys, options_.resume_token_ttl_s));
   for (auto& shop : shops) {
     const std::size_t s = shard_of(shop.id, n);
-    routes_[shop.id] = ShopRoute{s, shop.guests, shop.hours.utc_offset_minutes(), shop.allowed_origins};
+    routes_[shop.id] = ShopRoute{s, shop.guests, shop.allowed_origins};
     shards_[s]->add_shop(std::move(shop));
   }
 }

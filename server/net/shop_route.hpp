@@ -1,5 +1,5 @@
 // Where a shop lives on this node (its shard) and what its edge needs to know before the core:
-// whether it takes guests, its UTC offset, the origins its widget may run on.
+// whether it takes guests, the origins its widget may run on.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +11,6 @@ namespace sb::net {
 struct ShopRoute {
   std::size_t shard = 0;
   bool guests = false;
-  int utc_offset_minutes = 0;
   std::vector<std::string> allowed_origins;  // pages whose widgets may connect to /ws/shops/{shop}
 };
 

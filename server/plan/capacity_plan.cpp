@@ -14,7 +14,7 @@ namespace {
 // The line hours of a date as hours after local midnight: the first open hour and the first
 // closed one after it (07:00-02:00: 7 and 26).
 std::pair<int, int> line_hours(const core::ShopConfig& shop, const std::string& date) {
-  const core::TimeMs midnight = core::local_midnight_utc(core::parse_date(date).value_or(0), shop.hours.utc_offset_minutes());
+  const core::TimeMs midnight = shop.hours.zone().day_start(core::parse_date(date).value_or(0));
   auto open_at = [&](int h) { return shop.hours.is_open(midnight + h * core::ms_per_hour + core::ms_per_minute); };
   // The day's own span opens where an open hour follows a closed one; the early hours of a
   // span begun the day before (00:00-02:00 of 07:00-02:00) are not this day's.

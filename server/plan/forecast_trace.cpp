@@ -14,7 +14,7 @@ sim::Trace forecast_trace(const std::vector<ForecastShop>& shops, const std::str
   bool first = true;
   std::uint64_t n = 0;
   for (const auto& s : shops) {
-    const core::TimeMs midnight = core::local_midnight_utc(day, s.config->hours.utc_offset_minutes());
+    const core::TimeMs midnight = s.config->hours.zone().day_start(day);
     start = first ? midnight : std::min(start, midnight);
     end = first ? midnight + (day_hours + 2) * core::ms_per_hour : std::max(end, midnight + (day_hours + 2) * core::ms_per_hour);
     first = false;

@@ -20,7 +20,7 @@ void count_demand(const sim::Trace& t, const std::map<std::string, const core::S
     const auto& a = r.arrival();
     auto s = shops.find(a.shop_id());
     if (s == shops.end() || !s->second->hours.is_open(a.at_ms())) continue;
-    const core::TimeMs midnight = core::local_midnight_utc(date, s->second->hours.utc_offset_minutes());
+    const core::TimeMs midnight = s->second->hours.zone().day_start(date);
     const auto hour = (a.at_ms() - midnight) / core::ms_per_hour;
     if (hour < 0 || hour >= day_hours) continue;
     const std::string skill = a.skill().empty() ? s->second->default_skill : a.skill();

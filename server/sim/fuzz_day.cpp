@@ -32,6 +32,10 @@ class Fuzzer {
     for (std::uint32_t i = 0; i < o.crashes && o.steps > 0; ++i) crash_steps_.insert(1 + static_cast<std::uint32_t>(pick() % o.steps));
     for (std::uint32_t i = 0; i < o.snapshots && o.steps > 0; ++i)
       snapshot_steps_.insert(1 + static_cast<std::uint32_t>(pick() % o.steps));
+    for (std::uint32_t i = 0; i < o.moves && o.steps > 0; ++i) move_steps_.insert(1 + static_cast<std::uint32_t>(pick() % o.steps));
+    if (o.moves > 0) {  // a shop beside it, so a move shifts places in the engine
+      play([c = bystander(), t = now_](core::Engine& e, Output& out) { e.add_shop(c, t, out); });
+    }
   }
 
   FuzzResult run() {
@@ -41,6 +45,8 @@ class Fuzzer {
       if (!engine_->broken().empty()) return fail(r, step, engine_->broken());
       if (snapshot_steps_.count(step) > 0)
         if (auto why = take_snapshot(); !why.empty()) return fail(r, step, why);
+      if (move_steps_.count(step) > 0)
+        if (auto why = move(); !why.empty()) return fail(r, step, why);
       if (crash_steps_.count(step) > 0)
         if (auto why = recover(); !why.empty()) return fail(r, step, why);
       if (!engine_->broken().empty()) return fail(r, step, "after recovery: " + engine_->broken());
@@ -58,6 +64,7 @@ class Fuzzer {
     r.breaches = breaches_;
     r.recoveries = recoveries_;
     r.snapshots = snapshots_;
+    r.moves = moves_;
     return r;
   }
 
@@ -109,8 +116,19 @@ class Fuzzer {
     const char* hours[] = {"00:00-24:00", "07:00-02:00", "09:00-12:00"};
     const auto span = *core::parse_hours_span(hours[below(3)], err);
     for (int d = 0; d < 7; ++d) c.hours.set_weekday(d, {span});
-    c.hours.set_utc_offset_minutes(8 * 60);
+    c.hours.set_zone(make_zone());
     return c;
+  }
+
+  // Most days at a fixed +08:00; some in a zone whose clocks spring forward (08:00 -> 09:00) or
+  // fall back (08:00 -> 07:00) an hour into the day, so hour rows, day starts and the hourly
+  // timer are checked across a clock change.
+  core::TimeZone make_zone() {
+    const auto kind = below(10);
+    if (kind < 6) return core::TimeZone::fixed(8 * 60);
+    const TimeMs change = now_ + 70 * core::ms_per_minute;  // 08:00 at +08:00
+    if (kind < 8) return core::TimeZone::with_transitions("Test/Forward", {{0, 8 * 60}, {change, 9 * 60}});
+    return core::TimeZone::with_transitions("Test/Back", {{0, 9 * 60}, {change, 8 * 60}});
   }
 
   // ---------------------------------------------------------------- talking to the engine
@@ -131,6 +149,7 @@ class Fuzzer {
     auto e = std::make_unique<core::Engine>(engine_options(o_), nullptr);
     auto config_of = [this](const std::string& id) -> std::optional<core::ShopConfig> {
       if (id == config_.id) return config_;
+      if (id == "b" && o_.moves > 0) return bystander();
       return std::nullopt;
     };
     if (!e->restore(snapshot, config_of, why)) why = "snapshot refused: " + why;
@@ -152,6 +171,27 @@ class Fuzzer {
     engine_ = std::move(e);
     ++snapshots_;
     return {};
+  }
+
+  core::ShopConfig bystander() const {
+    core::ShopConfig c = config_;
+    c.id = "b";
+    return c;
+  }
+
+  // The shop handed over and taken over again through bytes, as between two nodes: a call like
+  // any other, so a later crash replays it.
+  std::string move() {
+    move_why_.clear();
+    play([this, t = now_](core::Engine& e, Output& out) {  // kept in log_: no reference to locals
+      v1::EngineSnapshot handed;
+      if (!e.hand_over(shop_id, t, handed, out, move_why_)) return;
+      v1::EngineSnapshot received;
+      if (!received.ParseFromString(handed.SerializeAsString())) move_why_ = "a hand-over does not parse back";
+      else if (!e.take_over(config_, received, t, out, move_why_)) move_why_ = "take-over refused: " + move_why_;
+    });
+    ++moves_;
+    return move_why_;
   }
 
   // A crash and the server's recovery: a new engine from the newest snapshot (or from nothing),
@@ -241,12 +281,12 @@ class Fuzzer {
   void advance_time() {
     TimeMs to = now_ + static_cast<TimeMs>(below(25'000));
     const auto kind = below(100);
-    const int offset = config_.hours.utc_offset_minutes() * 60'000;
+    const core::TimeZone& zone = config_.hours.zone();
     if (kind < 4) {  // to an hour boundary, just before, at or after it
-      const TimeMs boundary = ((now_ + offset) / core::ms_per_hour + 1) * core::ms_per_hour - offset;
+      const TimeMs boundary = zone.hour_row_end(now_);
       to = boundary + static_cast<TimeMs>(below(3)) - 1;
     } else if (kind < 6) {  // to local midnight, just before, at or after it
-      const TimeMs midnight = ((now_ + offset) / core::ms_per_day + 1) * core::ms_per_day - offset;
+      const TimeMs midnight = zone.day_start(zone.local(now_).day + 1);
       to = midnight + static_cast<TimeMs>(below(3)) - 1;
     } else if (kind < 9 && !closed_at_.empty()) {  // to a rating window's edge
       const auto& [sid, at] = any(closed_at_);
@@ -380,8 +420,9 @@ class Fuzzer {
   std::mt19937_64 rng_;
   std::unique_ptr<core::Engine> engine_;
   std::vector<std::function<void(core::Engine&, Output&)>> log_;  // every call, for the recoveries
-  std::set<std::uint32_t> crash_steps_, snapshot_steps_;
-  std::uint64_t recoveries_ = 0, snapshots_ = 0;
+  std::set<std::uint32_t> crash_steps_, snapshot_steps_, move_steps_;
+  std::uint64_t recoveries_ = 0, snapshots_ = 0, moves_ = 0;
+  std::string move_why_;  // what a move's call found wrong
   v1::EngineSnapshot snapshot_;  // the newest, taken after log_[0, snapshot_at_)
   std::size_t snapshot_at_ = 0;
   core::ShopConfig config_;

@@ -27,6 +27,10 @@ struct FuzzOptions {
   // that plays on (its saved bytes must equal the original's), and a later crash replays only
   // the calls after the newest snapshot, as the server does.
   std::uint32_t snapshots = 0;
+  // Moves at this many random steps: the shop is handed over (its state and timers written out,
+  // the shop removed) and taken over again from those bytes, as a move between nodes does; a
+  // bystander shop in the same engine shifts its place. The figures must not change.
+  std::uint32_t moves = 0;
 };
 
 struct FuzzResult {
@@ -35,7 +39,8 @@ struct FuzzResult {
   std::uint32_t failed_at = 0; // the step after which it was found (steps + 1: at the wind-down)
   std::uint64_t calls = 0;
   std::string figures;         // every day's figures, serialized: same seed, same bytes
-  std::uint64_t sessions = 0, transfers = 0, drops = 0, resumes = 0, orders = 0, breaches = 0, recoveries = 0, snapshots = 0;
+  std::uint64_t sessions = 0, transfers = 0, drops = 0, resumes = 0, orders = 0, breaches = 0, recoveries = 0, snapshots = 0,
+                moves = 0;
 };
 
 FuzzResult fuzz_day(const FuzzOptions& options);

@@ -86,7 +86,7 @@ void add_shift_records(const ShopConfig& shop, const v1::TraceHeader& header, st
     for (const auto& shift : a.shifts)
       for (core::DayNumber d = day - 1; d <= day + 1; ++d) {
         if (shift.day && *shift.day != d) continue;
-        const TimeMs midnight = core::local_midnight_utc(d, shop.hours.utc_offset_minutes());
+        const TimeMs midnight = shop.hours.zone().day_start(d);
         const TimeMs start = midnight + shift.span.open_minute * core::ms_per_minute;
         const TimeMs end = midnight + shift.span.close_minute * core::ms_per_minute;
         if (end <= header.start_ms() || start >= header.end_ms()) continue;

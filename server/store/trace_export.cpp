@@ -45,7 +45,7 @@ class ShopExport {
  public:
   ShopExport(pqxx::read_transaction& tx, const TraceExportShop& shop, core::DayNumber day, TraceExportReport& report)
       : tx_(tx), shop_(shop), report_(report) {
-    start_ = core::local_midnight_utc(day, shop.utc_offset_minutes);
+    start_ = shop.zone.day_start(day);
     day_end_ = start_ + core::ms_per_day;
     window_end_ = day_end_ + shop.attribution_window_ms;
     date_ = core::format_date(day);

@@ -8,13 +8,14 @@
 #include <vector>
 
 #include "core/time.hpp"
+#include "core/time_zone.hpp"
 #include "sim/trace_player.hpp"
 
 namespace sb::store {
 
 struct TraceExportShop {
   std::string id;
-  int utc_offset_minutes = 0;
+  core::TimeZone zone;
   core::DurationMs rating_window_ms = 30 * core::ms_per_minute;
   core::DurationMs attribution_window_ms = core::ms_per_day;
 };

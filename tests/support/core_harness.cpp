@@ -11,7 +11,7 @@ core::ShopConfig demo_shop_config() {
   c.skills = {core::SkillConfig{"phones", "", 60'000}, core::SkillConfig{"aircon", "", 60'000}};
   c.agents = {core::AgentConfig{"a1", {"phones"}, 2, 100, {}}, core::AgentConfig{"a2", {"phones", "aircon"}, 2, 100, {}},
               core::AgentConfig{"a3", {"aircon"}, 2, 100, {}}};
-  c.hours.set_utc_offset_minutes(8 * 60);
+  c.hours.set_zone(core::TimeZone::fixed(8 * 60));
   c.greeting = "Welcome!";
   return c;
 }
@@ -143,7 +143,7 @@ std::string Harness::session_of(const std::string& member) const {
 
 v1::ShopFigures Harness::figures(TimeMs at_day_of) const {
   const core::ShopEngine* s = engine.shop(shop_id);
-  return s->figures(core::to_local(at_day_of, s->config().hours.utc_offset_minutes()).day, now);
+  return s->figures(s->config().hours.zone().local(at_day_of).day, now);
 }
 
 int count_of(const std::vector<v1::ServerMessage>& msgs, v1::ServerMessage::BodyCase c) {

@@ -88,3 +88,21 @@ TEST_CASE("snapshots loaded mid-day, and crashes recovered from the newest snaps
     CHECK(crashed.figures == calm.figures);
   }
 }
+
+TEST_CASE("a shop handed over and taken over mid-day, with crashes replaying the moves, changes no figure",
+          "[fuzz][move]") {
+  for (std::uint64_t seed : {4u, 12u, 30u, 58u, 102u, 211u}) {
+    INFO("seed " << seed);
+    const auto calm = fuzz_day(FuzzOptions{seed, 2500, InjectedBug::none});
+    const auto moved = fuzz_day(FuzzOptions{seed, 2500, InjectedBug::none, 0, 0, 4});
+    const auto crashed = fuzz_day(FuzzOptions{seed, 2500, InjectedBug::none, 2, 2, 3});
+    REQUIRE(calm.ok);
+    INFO(moved.failure << crashed.failure);
+    REQUIRE(moved.ok);
+    REQUIRE(crashed.ok);
+    CHECK(moved.moves >= 1);
+    CHECK(crashed.recoveries >= 1);
+    CHECK(moved.figures == calm.figures);
+    CHECK(crashed.figures == calm.figures);
+  }
+}

@@ -24,7 +24,7 @@ TEST_CASE("dates and RFC 3339 round-trip through the local calendar", "[time]") 
 
 TEST_CASE("service hours span past midnight and honour date overrides", "[hours]") {
   ServiceHours h;
-  h.set_utc_offset_minutes(8 * 60);
+  h.set_zone(TimeZone::fixed(8 * 60));
   std::string err;
   auto normal = parse_hours_span("09:00-23:00", err);
   auto peak = parse_hours_span("07:00-02:00", err);
