@@ -202,6 +202,7 @@ void add_haproxy_config(CLI::App& app, Commands& commands) {
   cmd->add_option("--tls-bind", a->options.tls_bind, "HTTPS/wss address, with --tls-cert");
   cmd->add_option("--tls-cert", a->options.tls_cert, "PEM holding the certificate and its private key");
   cmd->add_option("--connections-max", a->options.connections_max, "HAProxy's maxconn (default 9000)");
+  cmd->add_option("--admin-socket", a->options.admin_socket, "HAProxy's runtime API socket (move-shop updates the map through it)");
   commands.push_back({cmd, [a] { return haproxy_config_command(*a); }});
 }
 

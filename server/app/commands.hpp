@@ -23,6 +23,7 @@ void add_serve_command(CLI::App& app, Commands& commands);    // serve_command.c
 void add_admin_commands(CLI::App& app, Commands& commands);   // admin_commands.cpp: token, check-config, migrate, store
 void add_trace_commands(CLI::App& app, Commands& commands);   // trace_commands.cpp: generate-trace, simulate, export-trace
 void add_chat_command(CLI::App& app, Commands& commands);     // chat_client.cpp
+void add_move_shop_command(CLI::App& app, Commands& commands); // move_shop_command.cpp
 
 // A tool subcommand's config: nullopt after saying what is wrong with it on stderr.
 std::optional<AppConfig> config_for(const char* command, const std::string& path);

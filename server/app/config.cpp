@@ -531,8 +531,12 @@ void assign_node(AppConfig& cfg, const std::string& node) {
   std::vector<core::ShopConfig> mine;
   for (auto& shop : cfg.shops) {
     const ClusterNode* o = c.owner(shop.id);
-    if (o == me) mine.push_back(std::move(shop));
-    else cfg.server.shops_elsewhere[shop.id] = "node " + o->id + " (" + o->address + ")";
+    if (o == me) {
+      mine.push_back(std::move(shop));
+      continue;
+    }
+    cfg.server.shops_elsewhere[shop.id] = "node " + o->id + " (" + o->address + ")";
+    cfg.other_shops.push_back(std::move(shop));
   }
   cfg.shops = std::move(mine);
   if (cfg.store && !cfg.node_id_given) cfg.store->node_id = c.node;

@@ -37,6 +37,7 @@ struct AppConfig {
   std::string path;
   net::ServerOptions server;
   std::vector<core::ShopConfig> shops;
+  std::vector<core::ShopConfig> other_shops;  // [cluster]: the shops other nodes serve (this one may adopt them)
   std::optional<store::StoreOptions> store;  // absent: no history is kept
   bool node_id_given = false;                 // store.node_id was set (else a cluster node names its cursor)
   std::optional<Cluster> cluster;             // absent: one node serves every shop

@@ -35,7 +35,10 @@ std::string haproxy_shops_map(const Cluster& cluster) {
 std::string haproxy_config(const Cluster& cluster, const HaproxyOptions& o) {
   std::ostringstream out;
   out << "# Made by `switchboard haproxy-config` from the [cluster] assignment; see docs/operations.md.\n"
-      << "global\n  maxconn " << o.connections_max << "\n\n"
+      << "global\n  maxconn " << o.connections_max << "\n";
+  // The runtime API: `switchboard move-shop` points a moving shop at its new node with `set map`.
+  if (!o.admin_socket.empty()) out << "  stats socket " << o.admin_socket << " mode 600 level admin\n";
+  out << "\n"
       << "defaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n"
       << "  # An upgraded WebSocket is a tunnel: idle chats live long; the nodes ping every idle_timeout_ms.\n"
       << "  timeout tunnel 1h\n  timeout client-fin 5s\n  timeout http-request 10s\n"

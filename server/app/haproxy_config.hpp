@@ -14,6 +14,7 @@ struct HaproxyOptions {
   std::string tls_cert;                 // PEM with the certificate and its key
   std::string map_path;                 // where shops.map will be (absolute)
   int connections_max = 9'000;          // two open files per proxied connection: ~9,900 fit in 20,000
+  std::string admin_socket;             // HAProxy's runtime API (`set map` when a shop moves); empty: none
 };
 
 // shop -> backend, one line each.

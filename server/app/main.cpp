@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   sb::app::Commands commands;
   sb::app::add_serve_command(app, commands);
   sb::app::add_admin_commands(app, commands);
+  sb::app::add_move_shop_command(app, commands);
   sb::app::add_trace_commands(app, commands);
   sb::app::add_plan_commands(app, commands);
   sb::app::add_chat_command(app, commands);

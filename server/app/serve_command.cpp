@@ -21,6 +21,7 @@
 #include "recovery.hpp"
 #include "store/history_store.hpp"
 #include "store/journal.hpp"
+#include "store/shop_handoffs.hpp"
 
 namespace sb::app {
 
@@ -176,6 +177,21 @@ std::unique_ptr<store::HistoryStore> open_history(const ServeArgs& a, const AppC
   return history;
 }
 
+// Moving shops (docs/operations.md): this node's name in hand-overs, and the claims on
+// PostgreSQL's shop_handoffs when it adopts one.
+void wire_moves(net::Server& server, const AppConfig& cfg) {
+  server.node_id = cfg.cluster ? cfg.cluster->node : cfg.store ? cfg.store->node_id : std::string();
+  if (!cfg.store) return;
+  server.claim_handoff = [url = cfg.store->database_url, node = server.node_id](const std::string& shop) -> Result<net::Server::Claim> {
+    auto c = store::claim_handoff(url, shop, node);
+    if (!c) return c.error();
+    return net::Server::Claim{c->event_id, c->from_node, c->handed_at, std::move(c->state)};
+  };
+  server.unclaim_handoff = [url = cfg.store->database_url](const std::string& event_id) {
+    if (auto r = store::unclaim_handoff(url, event_id); !r) spdlog::error("{}", r.error().message);
+  };
+}
+
 int serve(const ServeArgs& a) {
   // First, so that even the config's warnings come out in the chosen format.
   if (!set_log_format(a.log_format)) {
@@ -187,7 +203,8 @@ int serve(const ServeArgs& a) {
   spdlog::set_level(spdlog::level::from_str(a.log_level));
   const auto clock = make_clock(a, *cfg);
   if (!clock) return 2;
-  net::Server server(cfg->server, cfg->shops, *clock);
+  net::Server server(cfg->server, cfg->shops, *clock, cfg->other_shops);
+  wire_moves(server, *cfg);
   std::unique_ptr<store::HistoryStore> history;
   if (cfg->store) {
     int status = 0;

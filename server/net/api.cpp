@@ -1,5 +1,7 @@
 #include "api.hpp"
 
+#include <thread>
+
 #include <boost/asio/post.hpp>
 
 #include <atomic>
@@ -108,7 +110,7 @@ struct Call {
 // An authorized caller asked for a shop this node does not serve: 421 naming the node that does
 // (several nodes behind a proxy), else 404.
 void not_here(Call& call, const std::string& shop) {
-  if (const std::string* node = call.server.shop_elsewhere(shop))
+  if (const auto node = call.server.shop_elsewhere(shop))
     return call.fail(http::status::misdirected_request,
                      "shop \"" + shop + "\" is served by " + *node + ", not by this node: call it through the proxy");
   call.fail(http::status::not_found, "no shop \"" + shop + "\" on this server");
@@ -128,6 +130,7 @@ void figures(std::shared_ptr<Call> call, const std::string& shop, std::string_vi
   Shard& shard = call->server.shard(route->shard);
   boost::asio::post(shard.context(), [call, &shard, shop, day] {
     const core::ShopEngine* engine = shard.engine().shop(shop);
+    if (engine == nullptr) return call->fail(http::status::misdirected_request, "shop \"" + shop + "\" has moved to another node");
     const core::TimeMs now = shard.now();
     const core::DayNumber d = day ? *day : engine->config().hours.zone().local(now).day;
     call->reply(http::status::ok, to_json(engine->figures(d, now)));
@@ -220,6 +223,67 @@ void advance_clock(std::shared_ptr<Call> call) {
   }
 }
 
+http::status status_for(v1::ErrorCode code) {
+  switch (code) {
+    case v1::ERROR_CODE_NOT_FOUND: return http::status::not_found;
+    case v1::ERROR_CODE_INVALID_STATE: return http::status::conflict;
+    case v1::ERROR_CODE_UNAVAILABLE: return http::status::service_unavailable;
+    case v1::ERROR_CODE_FORBIDDEN: return http::status::forbidden;
+    default: return http::status::bad_request;
+  }
+}
+
+// The shop of /api/v1/admin/shops/{shop}{action}, or empty.
+std::string admin_shop(const std::string& path, std::string_view action) {
+  constexpr std::string_view prefix = "/api/v1/admin/shops/";
+  if (path.rfind(prefix, 0) != 0 || !path.ends_with(action)) return {};
+  if (path.size() <= prefix.size() + action.size()) return {};
+  const std::string shop = path.substr(prefix.size(), path.size() - prefix.size() - action.size());
+  return shop.find('/') == std::string::npos ? shop : std::string();
+}
+
+// POST /api/v1/admin/shops/{shop}/release: the first half of a planned move.
+void release_shop(std::shared_ptr<Call> call, const std::string& shop) {
+  if (!call->authorize("", {})) return;
+  v1::ShopRelease body;
+  std::string error;
+  if (!call->req.body().empty() && !from_json(call->req.body(), body, error))
+    return call->fail(http::status::bad_request, "body is not a switchboard.v1.ShopRelease in JSON: " + error);
+  call->server.release_shop(shop, body.to_node(), [call, shop](Result<std::string> r) {
+    if (!r) return call->fail(status_for(r.error().code), r.error().message);
+    v1::ShopMoved moved;
+    moved.set_shop_id(shop);
+    moved.set_node(call->server.node_id);
+    moved.set_connections_cut(static_cast<std::uint32_t>(std::stoul(*r)));
+    call->reply(http::status::ok, to_json(moved));
+  });
+}
+
+// POST /api/v1/admin/shops/{shop}/adopt: the second half, on the new owner. The claim talks to
+// PostgreSQL, so it runs on a thread of its own, not on a shard's.
+void adopt_shop(std::shared_ptr<Call> call, const std::string& shop) {
+  if (!call->authorize("", {})) return;
+  if (!call->server.claim_handoff)
+    return call->fail(http::status::conflict, "adopting a shop needs history ([store]): its state comes from PostgreSQL");
+  if (call->server.route(shop) != nullptr) return call->fail(http::status::conflict, "shop \"" + shop + "\" is already served here");
+  std::thread([call, shop] {
+    auto claim = call->server.claim_handoff(shop);
+    if (!claim) return call->fail(status_for(claim.error().code), claim.error().message);
+    call->server.adopt_shop(shop, claim->state, [call, shop, c = *claim](Result<std::string> r) {
+      if (!r) {
+        call->server.unclaim_handoff(c.event_id);
+        return call->fail(status_for(r.error().code), "shop \"" + shop + "\" not adopted: " + r.error().message);
+      }
+      v1::ShopMoved moved;
+      moved.set_shop_id(shop);
+      moved.set_node(call->server.node_id);
+      moved.set_from_node(c.from_node);
+      moved.set_handed_at(c.handed_at);
+      call->reply(http::status::ok, to_json(moved));
+    });
+  }).detach();
+}
+
 // The demo's sign-in (server.demo_sign_in): a token for any agent or supervisor of a shop here.
 void demo_sign_in(std::shared_ptr<Call> call, std::string_view query) {
   const std::string shop = query_param(query, "shop"), person = query_param(query, "person"), role = query_param(query, "role");
@@ -286,6 +350,10 @@ void handle_api(Server& server, HttpRequest req, Respond respond, Surface surfac
     if (only(http::verb::post)) demo_sign_in(call, query);
   } else if (!shop.empty() && rest == "/figures") {
     if (only(http::verb::get)) figures(call, shop, query);
+  } else if (const std::string moving = admin_shop(path, "/release"); !moving.empty()) {
+    if (only(http::verb::post)) release_shop(call, moving);
+  } else if (const std::string adopting = admin_shop(path, "/adopt"); !adopting.empty()) {
+    if (only(http::verb::post)) adopt_shop(call, adopting);
   } else if (!shop.empty() && rest == "/orders") {
     if (only(http::verb::post)) orders(call, shop);
   } else {

@@ -201,8 +201,9 @@ void ShardSink::observe(std::string_view shop, std::string_view skill, core::His
   it->second->Observe(value);
 }
 
-void ShardSink::save(google::protobuf::RepeatedPtrField<switchboard::v1::SnapshotSeries>& out) const {
+void ShardSink::save(google::protobuf::RepeatedPtrField<switchboard::v1::SnapshotSeries>& out, const std::string* only) const {
   for (const auto& [key, counter] : counters_) {
+    if (only != nullptr && std::get<0>(key) != *only) continue;
     auto* s = out.Add();
     s->set_shop(std::get<0>(key));
     s->set_skill(std::get<1>(key));
@@ -210,6 +211,7 @@ void ShardSink::save(google::protobuf::RepeatedPtrField<switchboard::v1::Snapsho
     s->set_value(counter->Value());
   }
   for (const auto& [key, histogram] : histograms_) {
+    if (only != nullptr && std::get<0>(key) != *only) continue;
     auto* s = out.Add();
     s->set_shop(std::get<0>(key));
     s->set_skill(std::get<1>(key));
@@ -223,6 +225,24 @@ void ShardSink::save(google::protobuf::RepeatedPtrField<switchboard::v1::Snapsho
       below = b.cumulative_count;
     }
   }
+}
+
+void ShardSink::take_shop(const core::ShopConfig& shop, google::protobuf::RepeatedPtrField<switchboard::v1::SnapshotSeries>& out) {
+  save(out, &shop.id);
+  auto forget = [&](auto& series, auto&& family_of) {
+    for (auto it = series.begin(); it != series.end();) {
+      if (std::get<0>(it->first) != shop.id) {
+        ++it;
+        continue;
+      }
+      family_of(std::get<2>(it->first)).Remove(it->second);
+      it = series.erase(it);
+    }
+  };
+  forget(counters_, [&](int k) -> auto& { return metrics_.counter_family(static_cast<core::Counter>(k)); });
+  forget(gauges_, [&](int k) -> auto& { return metrics_.gauge_family(static_cast<core::Gauge>(k)); });
+  forget(histograms_, [&](int k) -> auto& { return metrics_.histogram_family(static_cast<core::Histogram>(k)); });
+  for (const auto& t : shop.figure_targets) metrics_.shop_targets.Remove(&metrics_.shop_targets.Add({{"shop", shop.id}, {"figure", t.name}}));
 }
 
 void ShardSink::load(const google::protobuf::RepeatedPtrField<switchboard::v1::SnapshotSeries>& in) {

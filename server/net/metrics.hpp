@@ -70,7 +70,10 @@ class ShardSink : public core::CounterSink {
   void observe(std::string_view shop, std::string_view skill, core::Histogram h, double value) override;
   // Snapshots: every counter and histogram series of this shard's shops, and back (onto series
   // just declared at zero), so /metrics continues from the snapshot's totals.
-  void save(google::protobuf::RepeatedPtrField<switchboard::v1::SnapshotSeries>& out) const;
+  void save(google::protobuf::RepeatedPtrField<switchboard::v1::SnapshotSeries>& out, const std::string* only = nullptr) const;
+  // A shop leaving this node (a move): its series saved into `out`, then gone from /metrics here,
+  // so the counters summed across nodes count each event once.
+  void take_shop(const core::ShopConfig& shop, google::protobuf::RepeatedPtrField<switchboard::v1::SnapshotSeries>& out);
   void load(const google::protobuf::RepeatedPtrField<switchboard::v1::SnapshotSeries>& in);
 
  private:

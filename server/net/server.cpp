@@ -22,8 +22,8 @@ std::size_t shard_of(const std::string& shop, std::size_t shards) {
 
 }  // namespace
 
-Server::Server(ServerOptions options, std::vector<core::ShopConfig> shops, Clock clock)
-    : options_(std::move(options)), clock_(std::move(clock)) {
+Server::Server(ServerOptions options, std::vector<core::ShopConfig> shops, Clock clock, std::vector<core::ShopConfig> others)
+    : options_(std::move(options)), clock_(std::move(clock)), elsewhere_(options_.shops_elsewhere) {
   metrics_.connections_max.Set(static_cast<double>(options_.connections_max));
   const std::size_t n = std::max<std::size_t>(1, options_.threads);
   for (std::size_t i = 0; i < n; ++i)
@@ -33,6 +33,12 @@ Server::Server(ServerOptions options, std::vector<core::ShopConfig> shops, Clock
     const std::size_t s = shard_of(shop.id, n);
     routes_[shop.id] = ShopRoute{s, shop.guests, shop.allowed_origins};
     shards_[s]->add_shop(std::move(shop));
+  }
+  for (auto& shop : others) {
+    const std::size_t s = shard_of(shop.id, n);
+    routes_[shop.id] = ShopRoute{s, shop.guests, shop.allowed_origins};
+    routes_[shop.id].served->store(false);
+    shards_[s]->add_adoptable(std::move(shop));
   }
 }
 
@@ -69,7 +75,8 @@ bool Server::replay(const switchboard::v1::JournalEntry& entry, std::string& why
   }
   const std::string& shop = shop_of_call(entry);
   if (!shop.empty()) {
-    const ShopRoute* r = route(shop);
+    auto found = routes_.find(shop);  // served or not: the journal may hold shops moved since
+    const ShopRoute* r = found == routes_.end() ? nullptr : &found->second;
     if (r == nullptr) {
       why = "the journal holds live state of shop \"" + shop + "\", which this config lacks: put it back in the config";
       return false;
@@ -92,7 +99,8 @@ bool Server::restore(const switchboard::v1::ShardSnapshot& snapshot, std::string
     return false;
   }
   for (const auto& shop : snapshot.engine().shops()) {
-    const ShopRoute* r = route(shop.shop_id());
+    auto found = routes_.find(shop.shop_id());
+    const ShopRoute* r = found == routes_.end() ? nullptr : &found->second;
     if (r == nullptr) {
       why = "the journal holds live state of shop \"" + shop.shop_id() + "\", which this config lacks: put it back in the config";
       return false;
@@ -123,12 +131,49 @@ std::size_t Server::replayed_calls() const {
 
 const ShopRoute* Server::route(const std::string& shop) const {
   auto it = routes_.find(shop);
-  return it == routes_.end() ? nullptr : &it->second;
+  return it == routes_.end() || !it->second.served->load(std::memory_order_acquire) ? nullptr : &it->second;
 }
 
-const std::string* Server::shop_elsewhere(const std::string& shop) const {
-  auto it = options_.shops_elsewhere.find(shop);
-  return it == options_.shops_elsewhere.end() ? nullptr : &it->second;
+std::optional<std::string> Server::shop_elsewhere(const std::string& shop) const {
+  std::lock_guard lock(elsewhere_mutex_);
+  auto it = elsewhere_.find(shop);
+  if (it == elsewhere_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Server::release_shop(const std::string& shop, const std::string& to_node, Shard::Done done) {
+  auto it = routes_.find(shop);
+  if (it == routes_.end() || !it->second.served->exchange(false))
+    return done(Error{switchboard::v1::ERROR_CODE_NOT_FOUND, "shop \"" + shop + "\" is not served by this node"});
+  {
+    std::lock_guard lock(elsewhere_mutex_);
+    elsewhere_[shop] = to_node.empty() ? "another node" : "node " + to_node;
+  }
+  std::shared_ptr<std::atomic<bool>> served = it->second.served;
+  shards_[it->second.shard]->release_shop(shop, node_id, to_node, [this, shop, served, done = std::move(done)](Result<std::string> r) {
+    if (!r) {  // still here: serve it again
+      served->store(true);
+      std::lock_guard lock(elsewhere_mutex_);
+      elsewhere_.erase(shop);
+    }
+    done(std::move(r));
+  });
+}
+
+void Server::adopt_shop(const std::string& shop, std::string state, Shard::Done done) {
+  auto it = routes_.find(shop);
+  if (it == routes_.end())
+    return done(Error{switchboard::v1::ERROR_CODE_NOT_FOUND, "shop \"" + shop + "\" is not in this node's config"});
+  if (it->second.served->load()) return done(Error{switchboard::v1::ERROR_CODE_INVALID_STATE, "shop \"" + shop + "\" is already served here"});
+  std::shared_ptr<std::atomic<bool>> served = it->second.served;
+  shards_[it->second.shard]->adopt_shop(std::move(state), [this, shop, served, done = std::move(done)](Result<std::string> r) {
+    if (r) {
+      served->store(true, std::memory_order_release);
+      std::lock_guard lock(elsewhere_mutex_);
+      elsewhere_.erase(shop);
+    }
+    done(std::move(r));
+  });
 }
 
 boost::asio::io_context& Server::next_context() {
@@ -144,7 +189,13 @@ unsigned short Server::start() {
     admin_listener_ = std::make_shared<Listener>(shards_[0]->context(), *this, Surface::admin_only);
     admin_port_ = admin_listener_->open(options_.admin_host, options_.admin_port);
   }
-  for (auto& s : shards_) s->start();
+  for (auto& r : routes_) r.second.served->store(false);
+  for (auto& s : shards_)
+    for (const auto& shop : s->start()) {
+      routes_.at(shop).served->store(true);
+      std::lock_guard lock(elsewhere_mutex_);
+      elsewhere_.erase(shop);  // the journal brought it here (adopted), whatever the config says
+    }
   listener_->run();
   if (admin_listener_) admin_listener_->run();
   return port;

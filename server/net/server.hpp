@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -18,6 +19,7 @@
 #include "switchboard/v1/history.pb.h"
 #include "core/shop_config.hpp"
 #include "metrics.hpp"
+#include "shard.hpp"
 #include "shop_route.hpp"
 #include "token.hpp"
 
@@ -70,7 +72,8 @@ struct ServerOptions {
 
 class Server {
  public:
-  Server(ServerOptions options, std::vector<core::ShopConfig> shops, Clock clock);
+  // `others`: the cluster's shops other nodes serve, which this one may adopt (a move).
+  Server(ServerOptions options, std::vector<core::ShopConfig> shops, Clock clock, std::vector<core::ShopConfig> others = {});
   ~Server();
 
   // Crash recovery, before start(): hands one journaled call to the shard that made it; false
@@ -104,9 +107,21 @@ class Server {
   Clock& clock() { return clock_; }
   Shard& shard(std::size_t i) { return *shards_.at(i); }
   std::size_t shard_count() const { return shards_.size(); }
+  // A shop this node serves now, or nullptr.
   const ShopRoute* route(const std::string& shop) const;
-  // The node serving a shop this node does not (from the [cluster] assignment), or nullptr.
-  const std::string* shop_elsewhere(const std::string& shop) const;
+  // The node serving a shop this node does not (the [cluster] assignment, or where it moved).
+  std::optional<std::string> shop_elsewhere(const std::string& shop) const;
+  // Moving a shop (docs/operations.md): `done` on the caller's side of a shard.
+  void release_shop(const std::string& shop, const std::string& to_node, Shard::Done done);
+  void adopt_shop(const std::string& shop, std::string state, Shard::Done done);
+  std::string node_id;  // set by the app: named in hand-overs
+  // Set by the app with history: claims a shop's waiting hand-over in PostgreSQL (blocking; the
+  // API calls it off the shards' threads), and gives a claim back when the adoption failed.
+  struct Claim {
+    std::string event_id, from_node, handed_at, state;
+  };
+  std::function<Result<Claim>(const std::string& shop)> claim_handoff;
+  std::function<void(const std::string& event_id)> unclaim_handoff;
   boost::asio::io_context& next_context();
 
   // Admission per source address: false when the address is at its limit.
@@ -122,7 +137,9 @@ class Server {
   Clock clock_;
   Metrics metrics_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::unordered_map<std::string, ShopRoute> routes_;
+  std::unordered_map<std::string, ShopRoute> routes_;  // every shop of the cluster; served or not
+  mutable std::mutex elsewhere_mutex_;                 // moves and refusals only, never per message
+  std::map<std::string, std::string> elsewhere_;
   std::shared_ptr<Listener> listener_;
   std::shared_ptr<Listener> admin_listener_;
   unsigned short admin_port_ = 0;

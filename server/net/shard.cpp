@@ -31,13 +31,17 @@ Shard::Shard(std::size_t index, Clock& clock, Metrics& metrics, core::EngineOpti
                                                          Metrics::engine_call_buckets());
 }
 
-void Shard::add_shop(core::ShopConfig config) { pending_shops_.push_back(std::move(config)); }
+void Shard::add_shop(core::ShopConfig config) {
+  configs_.emplace(config.id, config);
+  pending_shops_.push_back(std::move(config));
+}
 
-void Shard::start() {
+std::vector<std::string> Shard::start() {
   start_shops();
   drop_recovered();
   if (history_ != nullptr) take_snapshot();  // what came before can go once the cursor passed it
   arm();
+  std::vector<std::string> served = engine_.shop_ids();
   thread_ = std::thread([this] {
     try {
       ioc_.run();
@@ -46,11 +50,17 @@ void Shard::start() {
       std::abort();
     }
   });
+  return served;
 }
 
 // Shops new to the journal (all of them on a first start) begin now.
 void Shard::start_shops() {
   for (auto& c : pending_shops_) {
+    if (released_.count(c.id) != 0) {  // the journal says it moved away: the config has not caught up
+      spdlog::warn("shop {} was handed over to another node (journal); not serving it here. Adopt it back, or assign it "
+                   "to its new node in [cluster]", c.id);
+      continue;
+    }
     sink_.declare_shop(c);
     const core::TimeMs t = now();
     auto call = entry(t);
@@ -85,6 +95,12 @@ std::string Shard::key(const std::string& shop, v1::Role role, const std::string
 
 void Shard::join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, v1::ClientMessage hello) {
   boost::asio::post(ioc_, [this, conn = std::move(conn), actor = std::move(actor), hello = std::move(hello)]() mutable {
+    if (engine_.shop(actor.shop) == nullptr) {  // handed over to another node while this hello was on its way
+      conn->send_error(v1::ERROR_CODE_UNAVAILABLE, "shop " + actor.shop + " has moved to another node: reconnect",
+                       hello.request_id());
+      conn->hello_answered(false);
+      return;
+    }
     core::Output out;
     const core::TimeMs t = now();
     auto call = entry(t);

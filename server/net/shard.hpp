@@ -13,7 +13,9 @@
 #include <functional>
 
 #include <memory>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -22,6 +24,7 @@
 #include "clock.hpp"
 #include "core/engine.hpp"
 #include "core/history_sink.hpp"
+#include "core/result.hpp"
 #include "metrics.hpp"
 #include "token.hpp"
 
@@ -44,6 +47,8 @@ class Shard {
   Shard& operator=(const Shard&) = delete;
 
   void add_shop(core::ShopConfig config);  // before start()
+  // Before start(): a shop of the cluster this shard may adopt (or replay) but does not start.
+  void add_adoptable(core::ShopConfig config) { configs_.emplace(config.id, std::move(config)); }
   // Before start(), recovery: one journaled call of this shard, replayed through the core in
   // journal order (replies, deliveries and events dropped: they were sent and journaled). A
   // shop is added when its ShopAdded comes, at its journaled time. Returns false when the call's
@@ -66,7 +71,8 @@ class Shard {
   void set_history(core::HistorySink* history) { history_ = history; }
   // Thread-safe: the store made this shard's events durable up to `seq`.
   void durable(std::uint64_t seq);
-  void start();
+  // Starts the loop; returns the shops it serves (after recovery: those the journal left here).
+  std::vector<std::string> start();
   void stop();   // stops the loop and joins the thread
   boost::asio::io_context& context() { return ioc_; }
   std::size_t index() const { return index_; }
@@ -76,6 +82,15 @@ class Shard {
   void join(std::shared_ptr<WebsocketSession> conn, core::Actor actor, switchboard::v1::ClientMessage hello);
   void leave(std::shared_ptr<WebsocketSession> conn, core::Departure how);  // ignored for a connection never welcomed
   void handle(std::shared_ptr<WebsocketSession> conn, switchboard::v1::ClientMessage msg);
+
+  // shard_handover.cpp. Thread-safe: each posts to the shard's loop. A planned move's first half:
+  // the shop's people are cut (counted as dropped, told to reconnect), its live state goes into
+  // the journal and from there to PostgreSQL, and the shop leaves; `done` gets the number of
+  // connections cut once that is durable, or the error. The second half, on the new owner:
+  // `state` (a serialized ShopHandoff) becomes the shop here; `done` once durable.
+  using Done = std::function<void(Result<std::string>)>;
+  void release_shop(std::string shop, std::string from_node, std::string to_node, Done done);
+  void adopt_shop(std::string state, Done done);
 
   // Kinds of call into the core, each timed into switchboard_engine_call_seconds.
   enum class Call { hello, leave, message, timer, order, count_ };
@@ -121,6 +136,8 @@ class Shard {
   void drop_recovered();
   void count_for_snapshot();
   void take_snapshot();
+  std::size_t cut_people(const std::string& shop, core::TimeMs t);
+  bool replay_move(const switchboard::v1::JournalEntry& entry, core::Output& out);
 
   std::size_t index_;
   Clock& clock_;
@@ -134,7 +151,9 @@ class Shard {
   ShardSink sink_;
   std::array<prometheus::Histogram*, static_cast<std::size_t>(Call::count_)> call_seconds_{};
   core::Engine engine_;
-  std::vector<core::ShopConfig> pending_shops_;
+  std::vector<core::ShopConfig> pending_shops_;  // this node's by the config, started unless moved away
+  std::map<std::string, core::ShopConfig> configs_;   // every shop of the cluster on this shard
+  std::set<std::string> released_;                     // moved away by a hand-over (and not back)
   core::HistorySink* history_ = nullptr;
   std::uint64_t submitted_seq_ = 0;
   std::uint64_t durable_seq_ = 0;

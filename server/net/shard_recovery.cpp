@@ -49,14 +49,21 @@ bool Shard::replay(const v1::JournalEntry& entry) {
   core::Output out;
   switch (entry.call_case()) {
     case v1::JournalEntry::kShopAdded: {
-      auto it = std::find_if(pending_shops_.begin(), pending_shops_.end(),
-                             [&](const core::ShopConfig& c) { return c.id == entry.shop_added().shop_id(); });
-      if (it == pending_shops_.end()) break;  // the caller checked the config has it: added twice is impossible
-      sink_.declare_shop(*it);
-      engine_.add_shop(std::move(*it), t, out);
-      pending_shops_.erase(it);
+      const std::string& id = entry.shop_added().shop_id();
+      auto config = configs_.find(id);
+      if (config == configs_.end() || engine_.shop(id) != nullptr) break;  // the caller checked the config has it
+      sink_.declare_shop(config->second);
+      engine_.add_shop(config->second, t, out);
+      std::erase_if(pending_shops_, [&](const core::ShopConfig& c) { return c.id == id; });
       break;
     }
+    case v1::JournalEntry::kShopReleased:
+    case v1::JournalEntry::kShopAdopted:
+      if (!replay_move(entry, out)) {
+        spdlog::error("shard {}: the journaled move of a shop at {} cannot be replayed", index_, core::format_rfc3339_utc(t));
+        return false;
+      }
+      break;
     case v1::JournalEntry::kJoined: {
       const core::Actor actor = core_actor(entry.joined().actor());
       engine_.person_joined(t, actor, out, &entry.joined().hello());

@@ -20,16 +20,16 @@ bool Shard::restore(const v1::ShardSnapshot& snapshot, std::string& why) {
     return false;
   }
   auto config_of = [this](const std::string& id) -> std::optional<core::ShopConfig> {
-    auto it = std::find_if(pending_shops_.begin(), pending_shops_.end(), [&](const core::ShopConfig& c) { return c.id == id; });
-    if (it == pending_shops_.end()) return std::nullopt;
-    core::ShopConfig c = std::move(*it);
-    pending_shops_.erase(it);
-    sink_.declare_shop(c);
-    return c;
+    auto it = configs_.find(id);
+    if (it == configs_.end()) return std::nullopt;
+    std::erase_if(pending_shops_, [&](const core::ShopConfig& c) { return c.id == id; });
+    sink_.declare_shop(it->second);
+    return it->second;
   };
   if (!engine_.restore(snapshot.engine(), config_of, why)) return false;
   sink_.load(snapshot.series());
   floor_ = std::max(floor_, snapshot.floor_ms());
+  released_ = {snapshot.released_shops().begin(), snapshot.released_shops().end()};
   recovered_.clear();
   for (const auto& a : snapshot.connected()) recovered_.push_back(core_actor(a));
   return true;
@@ -56,6 +56,7 @@ void Shard::take_snapshot() {
   engine_.save(*s.mutable_engine());
   for (const auto& [conn, actor] : members_) *s.add_connected() = journal_actor(actor);
   sink_.save(*s.mutable_series());
+  for (const auto& shop : released_) s.add_released_shops(shop);
   std::string bytes = s.SerializeAsString();
   const std::size_t size = bytes.size();
   history_->submit_snapshot(index_, ++submitted_seq_, std::move(bytes));

@@ -2,7 +2,9 @@
 // whether it takes guests, the origins its widget may run on.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,8 @@ struct ShopRoute {
   std::size_t shard = 0;
   bool guests = false;
   std::vector<std::string> allowed_origins;  // pages whose widgets may connect to /ws/shops/{shop}
+  // Whether this node serves the shop now: set at start, changed by a move (release, adopt).
+  std::shared_ptr<std::atomic<bool>> served = std::make_shared<std::atomic<bool>>(true);
 };
 
 }  // namespace sb::net

@@ -160,7 +160,8 @@ void WebsocketSession::on_hello(v1::ClientMessage msg) {
   if (!shop) return send_error(shop.error().code, shop.error().message, rid);
   const ShopRoute* route = server_.route(*shop);
   const char* reason = nullptr;
-  auto actor = authenticate(server_.options().keys, msg.hello(), *shop, route, server_.shop_elsewhere(*shop), unix_now_s(), reason);
+  const std::optional<std::string> elsewhere = route == nullptr ? server_.shop_elsewhere(*shop) : std::nullopt;
+  auto actor = authenticate(server_.options().keys, msg.hello(), *shop, route, elsewhere ? &*elsewhere : nullptr, unix_now_s(), reason);
   if (!actor) return refuse(actor.error().code, actor.error().message, rid, reason);
   shard_ = &server_.shard(route->shard);
   hello_pending_ = true;

@@ -139,6 +139,20 @@ void move_cursor(pqxx::work& tx, const std::string& node, const std::string& jou
 
 }  // namespace
 
+// A shop's hand-over goes in with the batch that holds it, so the adopting node finds it only
+// once every earlier event of the shop is in the tables too (docs/operations.md, "Moving a shop").
+void PgWriter::write_handoffs(pqxx::work& tx, std::span<const v1::HistoryEvent> events) {
+  for (const auto& e : events) {
+    if (!e.has_shop_handed_over()) continue;
+    const auto& h = e.shop_handed_over();
+    const pqxx::binarystring state(h.state().data(), h.state().size());
+    tx.exec_params0(
+        "INSERT INTO shop_handoffs (event_id, shop_id, from_node, to_node, handed_at, state) "
+        "VALUES ($1, $2, $3, $4, $5::timestamptz, $6) ON CONFLICT DO NOTHING",
+        e.event_id(), e.shop_id(), h.from_node(), h.to_node(), core::format_rfc3339_utc(e.at_ms()), state);
+  }
+}
+
 WriteResult PgWriter::write(std::span<const v1::HistoryEvent> events, JournalPosition end) {
   std::set<std::string> days;
   auto result = guarded(conn_, days_ready_, [&]() -> long {
@@ -156,6 +170,7 @@ WriteResult PgWriter::write(std::span<const v1::HistoryEvent> events, JournalPos
       pqxx::stream_to copy(tx, "batch_events", history_columns);
       for (const auto& e : events) {
         if (!transcripts_ && e.has_chat_message()) continue;
+        if (e.has_shop_handed_over()) continue;  // bytes, not a row of the figures: below
         const HistoryRow r = flatten(e);
         copy << std::make_tuple(e.event_id(), core::format_rfc3339_utc(e.at_ms()), e.shop_id(), kind_name(e), r.day, r.hour, r.skill,
                                 r.request_id, r.session_id, r.agent_id, r.member_id, r.body, r.leg, r.at2, r.flag, r.amount,
@@ -164,6 +179,7 @@ WriteResult PgWriter::write(std::span<const v1::HistoryEvent> events, JournalPos
       copy.complete();
     }
     const long fresh = tx.exec1("SELECT switchboard_apply_batch()")[0].as<long>();
+    write_handoffs(tx, events);
     move_cursor(tx, node_id_, journal_id_, end);
     tx.commit();
     staging_ready_ = true;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <pqxx/connection>
+#include <pqxx/transaction>
 
 #include "journal.hpp"
 
@@ -56,6 +57,7 @@ class PgWriter {
   bool reset_cursor(std::string& error);
 
  private:
+  void write_handoffs(pqxx::work& tx, std::span<const switchboard::v1::HistoryEvent> events);
   std::string url_, node_id_, journal_id_;
   bool transcripts_;
   std::unique_ptr<pqxx::connection> conn_;

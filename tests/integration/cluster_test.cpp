@@ -318,3 +318,197 @@ TEST_CASE("three nodes behind HAProxy: each shop on one node, figures equal in t
   for (const auto& j : journals) std::system(("rm -rf " + j).c_str());
   std::system(("rm -rf " + dir).c_str());
 }
+
+namespace {
+
+// A person on /ws/shops/{shop} through the proxy, retried until welcomed: while a shop moves,
+// a hello may reach the old node (it has let go) or the new one (not yet adopted).
+struct Person {
+  std::unique_ptr<JsonClient> ws;
+  v1::Welcome welcome;
+  std::vector<v1::ServerMessage> resumed;
+};
+
+Person connect_until_welcome(unsigned short proxy, const std::string& shop, const std::string& hello_body) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      Person p;
+      p.ws = std::make_unique<JsonClient>("127.0.0.1", proxy, "/ws/shops/" + shop);
+      p.ws->send(R"({"requestId":"h","hello":{)" + hello_body + "}}");
+      const auto r = p.ws->reply("h");
+      if (r.has_welcome()) {
+        p.welcome = r.welcome();
+        return p;
+      }
+      last = r.error().message();
+    } catch (const std::exception& e) {
+      last = e.what();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  FAIL("no welcome for " << shop << " within 20 s: " << last);
+  return {};
+}
+
+std::string agent_hello(const std::string& shop) {
+  return R"("role":"ROLE_AGENT","token":")" + sb::net::mint_token(test_keys(), shop, "a1", "agent", 3600) + "\"";
+}
+std::string customer_hello_body(const std::string& shop, const std::string& member) {
+  return R"("role":"ROLE_CUSTOMER","memberId":")" + member + R"(","token":")" +
+         sb::net::mint_token(test_keys(), shop, member, "customer", 3600) + "\"";
+}
+std::string resume_hello(const Person& p, const std::string& role) {
+  return R"("role":")" + role + R"(","resumeToken":")" + p.welcome.resume_token() + "\"";
+}
+
+v1::ServerMessage ask(JsonClient& c, const std::string& id, const std::string& body) {
+  c.send(R"({"requestId":")" + id + R"(",)" + body + "}");
+  return c.reply(id);
+}
+
+// Chats on shop `shop` while `stop` is false: each one entered, answered and closed.
+void keep_chatting(unsigned short proxy, const std::string& shop, const std::atomic<bool>& stop, int& chats, int& failures) {
+  try {
+    Person agent = connect_until_welcome(proxy, shop, agent_hello(shop));
+    ask(*agent.ws, "on", R"("setAgentStatus":{"status":"AGENT_STATUS_ONLINE"})");
+    for (int i = 0; !stop; ++i) {
+      Person c = connect_until_welcome(proxy, shop, customer_hello_body(shop, "bg" + std::to_string(i)));
+      ask(*c.ws, "e", R"("enter":{})");
+      if (!ask(*c.ws, "t", R"("sendText":{"text":"background"})").has_ack()) ++failures;
+      const std::string sid = agent.ws->expect(BC::kAssigned).assigned().session_id();
+      if (!ask(*agent.ws, "r", R"("sendText":{"sessionId":")" + sid + R"(","text":"ok"})").has_ack()) ++failures;
+      if (!ask(*agent.ws, "x", R"("closeSession":{"sessionId":")" + sid + R"("})").has_ack()) ++failures;
+      ++chats;
+    }
+  } catch (const std::exception&) {
+    ++failures;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a planned move of a shop under traffic, through HAProxy, loses nothing", "[integration][cluster][move]") {
+  TestPostgres pg;
+  const unsigned short node_port = free_port(), proxy_port = free_port();
+  const std::string dir = temp_dir();
+  std::string cluster;
+  for (const char* shop : {"mv", "bg"})
+    cluster += std::string("[[shops]]\nid = \"") + shop + "\"\n[[shops.skills]]\nname = \"general\"\n[[shops.agents]]\nid = \"a1\"\n"
+               "skills = [\"general\"]\nwindow = 3\n";
+  cluster += "[cluster]\n[[cluster.nodes]]\nid = \"n1\"\naddress = \"" + node_host(0) + ":" + std::to_string(node_port) +
+             "\"\nshops = [\"mv\", \"bg\"]\n[[cluster.nodes]]\nid = \"n2\"\naddress = \"" + node_host(1) + ":" +
+             std::to_string(node_port) + "\"\nshops = []\n";
+  const std::vector<std::string> journals{temp_dir(), temp_dir()};
+  auto start_node = [&](int n) {
+    return std::make_unique<ServerProcess>(
+        store_toml(pg, journals[n]) + cluster,
+        std::vector<std::string>{"--node", "n" + std::to_string(n + 1), "--listen", node_host(n) + ":" + std::to_string(node_port),
+                                 "--clock", "manual", "--clock-start", "2026-08-18T10:00:00+08:00"});
+  };
+  std::vector<std::unique_ptr<ServerProcess>> nodes;
+  nodes.push_back(start_node(0));
+  nodes.push_back(start_node(1));
+  std::ofstream(dir + "/cluster.toml") << test_auth_toml() << cluster;
+  int rc = 0;
+  const std::string sock = dir + "/haproxy.sock";
+  INFO(run(binary_path() + " haproxy-config --config " + dir + "/cluster.toml --out " + dir + " --bind 127.0.0.1:" +
+               std::to_string(proxy_port) + " --admin-socket " + sock, rc));
+  REQUIRE(rc == 0);
+  Child proxy({"haproxy", "-db", "-f", dir + "/haproxy.cfg"}, dir + "/haproxy.log");
+  REQUIRE(wait_for([&] { return sb::net::http_call("127.0.0.1", proxy_port, "GET", "/healthz", {}, {}).status == 200; },
+                   std::chrono::seconds(10)));
+
+  // Before: the agent has three sessions (two answered), three customers wait in the queue,
+  // every customer's text acknowledged.
+  Person agent = connect_until_welcome(proxy_port, "mv", agent_hello("mv"));
+  REQUIRE(ask(*agent.ws, "on", R"("setAgentStatus":{"status":"AGENT_STATUS_ONLINE"})").has_ack());
+  std::vector<Person> customers;
+  std::vector<std::string> sessions;
+  for (int i = 0; i < 6; ++i) {
+    customers.push_back(connect_until_welcome(proxy_port, "mv", customer_hello_body("mv", "m" + std::to_string(i))));
+    ask(*customers.back().ws, "e", R"("enter":{})");
+    REQUIRE(ask(*customers.back().ws, "t", R"("sendText":{"text":"hello from m)" + std::to_string(i) + R"("})").has_ack());
+    if (i < 3) sessions.push_back(agent.ws->expect(BC::kAssigned).assigned().session_id());
+  }
+  for (int i = 0; i < 2; ++i)
+    REQUIRE(ask(*agent.ws, "r", R"("sendText":{"sessionId":")" + sessions[i] + R"(","text":"answer"})").has_ack());
+
+  // The move, while shop bg on the same node keeps chatting.
+  std::atomic<bool> stop{false};
+  int bg_chats = 0, bg_failures = 0;
+  std::thread background([&] { keep_chatting(proxy_port, "bg", stop, bg_chats, bg_failures); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string admin = sb::net::mint_token(test_keys(), "*", "ops", "admin", 3600);
+  const std::string moved = run(binary_path() + " move-shop mv --from " + node_host(0) + ":" + std::to_string(node_port) + " --to " +
+                                    node_host(1) + ":" + std::to_string(node_port) + " --to-node n2 --token " + admin +
+                                    " --haproxy-socket " + sock + " --map " + dir + "/shops.map",
+                                rc);
+  INFO(moved);
+  REQUIRE(rc == 0);
+  CHECK_THAT(moved, Catch::Contains("7 connections told to reconnect"));
+  CHECK(agent.ws->expect(BC::kShutdown).shutdown().reconnect_after_ms() > 0);
+
+  // After: everyone comes back through the proxy with their resume tokens, to the new node.
+  Person agent2 = connect_until_welcome(proxy_port, "mv", resume_hello(agent, "ROLE_AGENT"));
+  CHECK(agent2.welcome.resumed());
+  const auto back = agent2.ws->expect(BC::kResumed).resumed();
+  CHECK(back.sessions_size() == 3);
+  for (int i = 0; i < 6; ++i) {
+    INFO("customer m" << i);
+    Person c = connect_until_welcome(proxy_port, "mv", resume_hello(customers[i], "ROLE_CUSTOMER"));
+    CHECK(c.welcome.resumed());
+    const auto r = c.ws->expect(BC::kResumed).resumed();
+    if (i < 3) CHECK(r.sessions_size() == 1);
+    else CHECK(r.queued().position() == static_cast<unsigned>(i - 2));
+    customers[i] = std::move(c);
+  }
+  REQUIRE(ask(*agent2.ws, "r", R"("sendText":{"sessionId":")" + sessions[2] + R"(","text":"answer"})").has_ack());
+  for (int i = 0; i < 6; ++i) {
+    const std::string sid = i < 3 ? sessions[i] : agent2.ws->expect(BC::kAssigned).assigned().session_id();
+    if (i >= 3) REQUIRE(ask(*agent2.ws, "r", R"("sendText":{"sessionId":")" + sid + R"(","text":"answer"})").has_ack());
+    REQUIRE(ask(*agent2.ws, "x", R"("closeSession":{"sessionId":")" + sid + R"("})").has_ack());
+  }
+  stop = true;
+  background.join();
+  CHECK(bg_failures == 0);
+  CHECK(bg_chats > 0);
+
+  // The figures, the counters and history: all six, once.
+  const auto figures = sb::net::http_call("127.0.0.1", proxy_port, "GET", "/api/v1/shops/mv/figures?date=2026-08-18", {},
+                                          sb::net::mint_token(test_keys(), "mv", "boss", "supervisor", 3600));
+  REQUIRE(figures.status == 200);
+  v1::ShopFigures f;
+  REQUIRE(google::protobuf::util::JsonStringToMessage(figures.body, &f).ok());
+  CHECK(f.figures().connection_rate().numerator() == 6);
+  CHECK(f.figures().connection_rate().denominator() == 6);
+  CHECK(f.figures().response_45s_rate().numerator() == 6);
+  CHECK(f.figures().response_45s_rate().denominator() == 6);
+  CHECK_THAT(nodes[1]->scrape(), Catch::Contains("switchboard_requests_total{shop=\"mv\",skill=\"general\"} 6"));
+  CHECK_THAT(nodes[0]->scrape(), !Catch::Contains("shop=\"mv\""));
+  const auto wrong = nodes[0]->get("/api/v1/shops/mv/figures", sb::net::mint_token(test_keys(), "mv", "boss", "supervisor", 3600));
+  CHECK(wrong.status == 421);
+  CHECK_THAT(wrong.body, Catch::Contains("node n2"));
+  for (auto& node : nodes) wait_drained(*node);
+  CHECK(pg.query("SELECT count(*) || '/' || count(DISTINCT body) FROM messages WHERE shop_id = 'mv' AND body LIKE 'hello from m%'") ==
+        "6/6");
+  CHECK(pg.query("SELECT count(*) || '/' || count(closed_at) FROM sessions WHERE shop_id = 'mv'") == "6/6");
+  CHECK(pg.query("SELECT requests || '/' || sessions_responded_45s FROM shop_day_figures WHERE shop_id = 'mv'") == "6/6");
+  CHECK(pg.query("SELECT from_node || '>' || adopted_by FROM shop_handoffs WHERE shop_id = 'mv'") == "n1>n2");
+
+  // Restarts keep the move: n2 (killed) rebuilds the adopted shop from its journal; n1, whose
+  // config still names mv, does not take it back.
+  nodes[1]->kill9();
+  nodes[1] = start_node(1);
+  nodes[0]->stop();
+  nodes[0] = start_node(0);
+  const auto again = nodes[1]->get("/api/v1/shops/mv/figures?date=2026-08-18", sb::net::mint_token(test_keys(), "mv", "boss", "supervisor", 3600));
+  REQUIRE(again.status == 200);
+  v1::ShopFigures f2;
+  REQUIRE(google::protobuf::util::JsonStringToMessage(again.body, &f2).ok());
+  CHECK(f2.figures().SerializeAsString() == f.figures().SerializeAsString());
+  CHECK(nodes[0]->get("/api/v1/shops/mv/figures", sb::net::mint_token(test_keys(), "mv", "boss", "supervisor", 3600)).status != 200);
+  for (const auto& j : journals) std::system(("rm -rf " + j).c_str());
+  std::system(("rm -rf " + dir).c_str());
+}
