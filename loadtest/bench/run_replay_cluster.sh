@@ -44,9 +44,18 @@ haproxy -db -f "$out/haproxy.cfg" >"$out/haproxy.log" 2>&1 &
 pids+=($!)
 sleep 1
 . loadtest/bench/replay_load.sh
+# Where the two cores go: CPU seconds of the nodes and HAProxy (from /proc) and of the load
+# processes (this shell's reaped children, from `times`) over the replay.
+ticks=$(getconf CLK_TCK)
+cpu_of() { awk -v t="$ticks" '{printf "%.1f", ($14 + $15) / t}' "/proc/$1/stat"; }
+children_cpu() { times | tail -1 | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.1f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'; }
+load_cpu0=$(children_cpu)
 replay_load "127.0.0.1:$proxy_port"
+load_cpu=$(awk -v a="$(children_cpu)" -v b="$load_cpu0" 'BEGIN{printf "%.1f", a - b}')
+profile="CPU s over ${wall} s wall (2 cores: $(awk -v w="$wall" 'BEGIN{printf "%.0f", 2 * w}') s): nodes $(cpu_of "${pids[0]}"), $(cpu_of "${pids[1]}"), $(cpu_of "${pids[2]}"); haproxy $(cpu_of "${pids[3]}"); load $load_cpu"
+echo "$profile"
 echo "replay of a $sessions-session peak hour at ${speed}x through HAProxy over 3 nodes: ${wall} s wall; $errors errors; $same of $total shops exact"
 ok=missed
 awk "BEGIN{exit !($wall <= 70)}" && [ "$rc" = 0 ] && [ "$same" = 50 ] && ok=met
 echo "RESULT replay-cluster $ok"
-echo "FIGURE replay-cluster ${sessions} sessions at ${speed}x over 3 nodes: ${wall} s wall, ${errors:-?} errors, ${same}/${total} shops exact"
+echo "FIGURE replay-cluster ${sessions} sessions at ${speed}x over 3 nodes: ${wall} s wall, ${errors:-?} errors, ${same}/${total} shops exact; $profile"
