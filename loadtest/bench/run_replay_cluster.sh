@@ -48,10 +48,12 @@ sleep 1
 # processes (this shell's reaped children, from `times`) over the replay.
 ticks=$(getconf CLK_TCK)
 cpu_of() { awk -v t="$ticks" '{printf "%.1f", ($14 + $15) / t}' "/proc/$1/stat"; }
-children_cpu() { times | tail -1 | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.1f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'; }
-load_cpu0=$(children_cpu)
+# `times` in this shell (not in a $(...) subshell, which has children of its own).
+children_cpu() { tail -1 "$1" | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.1f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'; }
+times >"$out/times0"
 replay_load "127.0.0.1:$proxy_port"
-load_cpu=$(awk -v a="$(children_cpu)" -v b="$load_cpu0" 'BEGIN{printf "%.1f", a - b}')
+times >"$out/times1"
+load_cpu=$(awk -v a="$(children_cpu "$out/times1")" -v b="$(children_cpu "$out/times0")" 'BEGIN{printf "%.1f", a - b}')
 profile="CPU s over ${wall} s wall (2 cores: $(awk -v w="$wall" 'BEGIN{printf "%.0f", 2 * w}') s): nodes $(cpu_of "${pids[0]}"), $(cpu_of "${pids[1]}"), $(cpu_of "${pids[2]}"); haproxy $(cpu_of "${pids[3]}"); load $load_cpu"
 echo "$profile"
 echo "replay of a $sessions-session peak hour at ${speed}x through HAProxy over 3 nodes: ${wall} s wall; $errors errors; $same of $total shops exact"

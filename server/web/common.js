@@ -19,10 +19,14 @@ export function el(tag, attrs, children) {
 
 // Server time as the page estimates it: the welcome's and each pong's serverTime, moved on by
 // the local clock between them (a manual clock in tests moves only when told; pings follow it).
-export const clock = { offsetMs: 0, utcOffsetMinutes: 0, now() { return Date.now() + this.offsetMs; } };
+export const clock = { offsetMs: 0, utcOffsetMinutes: 0, timeZone: "", now() { return Date.now() + this.offsetMs; } };
+// In the shop's zone: by its IANA name when it has one (its offset changes with DST), else by
+// the welcome's offset.
 export function shopTime(at) {
-  const d = new Date((typeof at === "number" ? at : Date.parse(at)) + clock.utcOffsetMinutes * 60000);
-  return d.toISOString().slice(11, 19);
+  const t = typeof at === "number" ? at : Date.parse(at);
+  if (clock.timeZone.includes("/"))
+    return new Intl.DateTimeFormat("en-GB", { timeZone: clock.timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).format(t);
+  return new Date(t + clock.utcOffsetMinutes * 60000).toISOString().slice(11, 19);
 }
 
 // Connects as `role`; calls handlers[kind](body, frame) for every server message kind.
@@ -50,6 +54,7 @@ export function connect(role, handlers, onStatus) {
       if (frame.welcome) {
         state.resume = frame.welcome.resumeToken;
         clock.utcOffsetMinutes = frame.welcome.utcOffsetMinutes || 0;
+        clock.timeZone = frame.welcome.timeZone || "";
         clock.offsetMs = Date.parse(frame.welcome.serverTime) - Date.now();
         state.retry = 0;
         onStatus("online");

@@ -74,10 +74,12 @@
   root.appendChild(panel);
 
   const state = { ws: null, resume: sessionStorage.getItem(`sb-resume-${shop}`) || "", seen: {}, session: "",
-    mode: "chat", entered: false, retry: 0, offset: 0, closedSession: "" };
+    mode: "chat", entered: false, retry: 0, offset: 0, zone: "", closedSession: "" };
   try { state.seen = JSON.parse(sessionStorage.getItem(`sb-seen-${shop}`) || "{}"); } catch (_) { state.seen = {}; }
 
-  function clock(at) {
+  function clock(at) {  // the shop's wall clock: by its IANA zone if it has one (DST), else its offset
+    if (state.zone.includes("/"))
+      return new Intl.DateTimeFormat("en-GB", { timeZone: state.zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(Date.parse(at));
     const d = new Date(Date.parse(at) + state.offset * 60000);
     return d.toISOString().slice(11, 16);
   }
@@ -121,6 +123,7 @@
   const handlers = {
     welcome(w) {
       state.offset = w.utcOffsetMinutes || 0;
+      state.zone = w.timeZone || "";
       state.resume = w.resumeToken;
       sessionStorage.setItem(`sb-resume-${shop}`, w.resumeToken);
       if (state.retry > 0) line("system", text.system, text.back);

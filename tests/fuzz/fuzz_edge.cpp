@@ -77,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!d.message.has_hello()) return 0;
   const auto shop = sb::net::hello_shop(d.message.hello(), url_shop);
   if (!shop.ok()) return shop.error().message.empty() ? (std::abort(), 0) : 0;
-  static const sb::net::ShopRoute route{0, true, 480, {}};
+  static const sb::net::ShopRoute route{0, true, {}};
   const char* reason = nullptr;
   const auto who = sb::net::authenticate(ring(), d.message.hello(), *shop, *shop == "day" ? &route : nullptr, nullptr, 1'800'000'000, reason);
   if (!who.ok() && who.error().message.empty()) std::abort();
