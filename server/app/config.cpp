@@ -437,7 +437,8 @@ void check_database_url(const Reader& r, const std::string& url, const char* key
 void read_store(const Reader& r, const toml::table& t, const std::string& source, AppConfig& cfg) {
   r.only_keys(t, "store", {"database_url", "database_url_env", "journal_dir", "node_id", "migrations_dir", "migrate_on_start",
                            "transcripts", "batch_interval_ms", "batch_events_max", "write_interval_ms", "journal_bytes_max", "segment_bytes_max",
-                           "retention_days", "journal_free_bytes_min", "snapshot_calls", "snapshot_interval_ms"});
+                           "retention_days", "journal_free_bytes_min", "snapshot_calls", "snapshot_interval_ms",
+                           "copy_journal"});
   store::StoreOptions so;
   so.database_url = r.str(t, "store", "database_url", "");
   const std::string url_env = r.str(t, "store", "database_url_env", "");
@@ -467,6 +468,8 @@ void read_store(const Reader& r, const toml::table& t, const std::string& source
   so.retention_days = static_cast<int>(r.integer(t, "store", "retention_days", 400, 1, 100'000));
   so.snapshot_calls = u64("snapshot_calls", 50'000, 1, 1LL << 40);
   so.snapshot_interval = std::chrono::milliseconds(r.integer(t, "store", "snapshot_interval_ms", 60'000, 100, 86'400'000));
+  so.copy_journal = r.boolean(t, "store", "copy_journal", false);
+  cfg.copy_journal_given = t.contains("copy_journal");
   cfg.store = so;
 }
 
@@ -540,6 +543,8 @@ void assign_node(AppConfig& cfg, const std::string& node) {
   }
   cfg.shops = std::move(mine);
   if (cfg.store && !cfg.node_id_given) cfg.store->node_id = c.node;
+  // A node of a cluster may be lost for good: by default its shops can be rebuilt elsewhere.
+  if (cfg.store && !cfg.copy_journal_given) cfg.store->copy_journal = true;
 }
 
 void parse_listen(const std::string& text, const std::string& what, std::string& host, unsigned short& port) {

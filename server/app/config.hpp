@@ -40,6 +40,7 @@ struct AppConfig {
   std::vector<core::ShopConfig> other_shops;  // [cluster]: the shops other nodes serve (this one may adopt them)
   std::optional<store::StoreOptions> store;  // absent: no history is kept
   bool node_id_given = false;                 // store.node_id was set (else a cluster node names its cursor)
+  bool copy_journal_given = false;            // store.copy_journal was set (else on for a node of a cluster)
   std::optional<Cluster> cluster;             // absent: one node serves every shop
   // Set when [store] names an environment variable that is not set: an error for the commands
   // that use the database (serve, migrate, check-config), not for those that do not (token).

@@ -1,7 +1,8 @@
 // `switchboard move-shop`: a planned move of one shop between nodes (docs/operations.md,
 // "Moving a shop"): release on the node that serves it, adopt on the new one (retried until the
 // old node's writer has put the hand-over into PostgreSQL), then point HAProxy's map at the new
-// node through its runtime API, so reconnecting clients land there.
+// node through its runtime API, so reconnecting clients land there. With --lost, an unplanned
+// move: no release (the node is gone), the new node rebuilds the shop from PostgreSQL.
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -24,7 +25,7 @@ namespace {
 namespace v1 = switchboard::v1;
 
 struct MoveArgs {
-  std::string shop, from, to, to_node, token, map;
+  std::string shop, from, to, to_node, token, map, lost;
   std::vector<std::string> haproxy_sockets;
   int wait_s = 30;
 };
@@ -64,32 +65,52 @@ std::string haproxy_command(const std::string& socket_path, const std::string& c
   return answer;
 }
 
-int move_shop(const MoveArgs& a, const Address& from, const Address& to, const std::string& token) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const std::string base = "/api/v1/admin/shops/" + a.shop;
+bool release(const MoveArgs& a, const Address& from, const std::string& base, const std::string& token) {
   const auto released = net::http_call(from.host, from.port, "POST", base + "/release", "{\"toNode\":\"" + a.to_node + "\"}", token);
   if (released.status != 200) {
     std::cerr << "switchboard move-shop: release on " << a.from << ": " << error_text(released) << "\n";
-    return 1;
+    return false;
   }
   v1::ShopMoved r;
   std::string why;
   if (!net::from_json(released.body, r, why)) r.Clear();
   std::cout << "shop " << a.shop << ": released by " << (r.node().empty() ? a.from : r.node()) << " ("
             << r.connections_cut() << " connections told to reconnect)" << std::endl;
-  const auto deadline = t0 + std::chrono::seconds(a.wait_s);
+  return true;
+}
+
+// Planned: retried while the old node's writer has not written the hand-over yet (404).
+bool adopt(const MoveArgs& a, const Address& to, const std::string& base, const std::string& token,
+           std::chrono::steady_clock::time_point deadline) {
+  const std::string body = a.lost.empty() ? std::string() : "{\"lostNode\":\"" + a.lost + "\"}";
   for (;;) {
-    const auto adopted = net::http_call(to.host, to.port, "POST", base + "/adopt", {}, token);
-    if (adopted.status == 200) break;
-    if (adopted.status != 404 || std::chrono::steady_clock::now() > deadline) {
-      std::cerr << "switchboard move-shop: adopt on " << a.to << ": " << error_text(adopted)
-                << "\n  the hand-over waits in PostgreSQL (shop_handoffs): retry with POST " << base << "/adopt on the new node\n";
-      return 1;
+    const auto adopted = net::http_call(to.host, to.port, "POST", base + "/adopt", body, token);
+    if (adopted.status == 200) {
+      v1::ShopMoved r;
+      std::string why;
+      if (!a.lost.empty() && net::from_json(adopted.body, r, why))
+        std::cout << "shop " << a.shop << ": rebuilt from node " << a.lost << " as of " << r.handed_at() << " ("
+                  << r.connections_cut() << " connections it had counted as dropped)" << std::endl;
+      return true;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the old node's writer has not written it yet
+    if (!a.lost.empty() || adopted.status != 404 || std::chrono::steady_clock::now() > deadline) {
+      std::cerr << "switchboard move-shop: adopt on " << a.to << ": " << error_text(adopted) << "\n";
+      if (a.lost.empty())
+        std::cerr << "  the hand-over waits in PostgreSQL (shop_handoffs): retry with POST " << base << "/adopt on the new node\n";
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+int move_shop(const MoveArgs& a, const Address& from, const Address& to, const std::string& token) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string base = "/api/v1/admin/shops/" + a.shop;
+  if (a.lost.empty() && !release(a, from, base, token)) return 1;
+  if (!adopt(a, to, base, token, t0 + std::chrono::seconds(a.wait_s))) return 1;
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << "shop " << a.shop << ": adopted by " << a.to << " " << s << " s after the release began" << std::endl;
+  std::cout << "shop " << a.shop << ": adopted by " << a.to << " " << s << " s after the " << (a.lost.empty() ? "release" : "rebuild")
+            << " began" << std::endl;
   for (const auto& sock : a.haproxy_sockets) {
     const std::string answer = haproxy_command(sock, "set map " + a.map + " " + a.shop + " node_" + a.to_node);
     if (!answer.empty()) {
@@ -105,8 +126,12 @@ int move_shop(const MoveArgs& a, const Address& from, const Address& to, const s
 
 int move_shop_command(const MoveArgs& a) {
   Address from, to;
+  if (a.from.empty() == a.lost.empty()) {
+    std::cerr << "switchboard move-shop: give --from (a planned move) or --lost (the node is gone for good), not both\n";
+    return 2;
+  }
   try {
-    parse_listen(a.from, "--from", from.host, from.port);
+    if (!a.from.empty()) parse_listen(a.from, "--from", from.host, from.port);
     parse_listen(a.to, "--to", to.host, to.port);
   } catch (const ConfigError& e) {
     std::cerr << "switchboard move-shop: " << e.what() << "\n";
@@ -130,9 +155,11 @@ int move_shop_command(const MoveArgs& a) {
 
 void add_move_shop_command(CLI::App& app, Commands& commands) {
   auto a = std::make_shared<MoveArgs>();
-  auto* cmd = app.add_subcommand("move-shop", "Move a shop and its live chats to another node (planned)");
+  auto* cmd = app.add_subcommand("move-shop", "Move a shop and its live chats to another node (planned, or --lost: rebuilt from PostgreSQL)");
   cmd->add_option("shop", a->shop, "The shop's id")->required();
-  cmd->add_option("--from", a->from, "HOST:PORT of the admin API of the node that serves it")->required();
+  cmd->add_option("--from", a->from, "HOST:PORT of the admin API of the node that serves it");
+  cmd->add_option("--lost", a->lost, "Instead of --from: the id of the node that served it, lost for good; the new node "
+                                     "rebuilds the shop from PostgreSQL");
   cmd->add_option("--to", a->to, "HOST:PORT of the admin API of the node that will")->required();
   cmd->add_option("--to-node", a->to_node, "The new node's id in [cluster] (its HAProxy backend is node_ID)")->required();
   cmd->add_option("--token", a->token, "Admin token (default: $SWITCHBOARD_ADMIN_TOKEN)");

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -22,6 +23,8 @@
 #include "store/history_store.hpp"
 #include "store/journal.hpp"
 #include "store/shop_handoffs.hpp"
+#include "store/lost_node.hpp"
+#include "rebuild_lost.hpp"
 
 namespace sb::app {
 
@@ -190,6 +193,35 @@ void wire_moves(net::Server& server, const AppConfig& cfg) {
   server.unclaim_handoff = [url = cfg.store->database_url](const std::string& event_id) {
     if (auto r = store::unclaim_handoff(url, event_id); !r) spdlog::error("{}", r.error().message);
   };
+  std::map<std::string, core::ShopConfig> configs;
+  for (const auto* list : {&cfg.shops, &cfg.other_shops})
+    for (const auto& c : *list) configs.emplace(c.id, c);
+  server.rebuild_lost = [url = cfg.store->database_url, configs = std::move(configs), &server](const std::string& shop,
+                                                                                             const std::string& lost) {
+    return rebuild_lost_shop(url, configs, core::EngineOptions{server.options().id_prefix, 4'000'000, false}, shop, lost,
+                             server.node_id);
+  };
+  server.drop_rebuild = [url = cfg.store->database_url](const std::string& record_id) {
+    if (auto r = store::drop_rebuild(url, record_id); !r) spdlog::error("{}", r.error().message);
+  };
+}
+
+// A node declared lost whose shops were rebuilt elsewhere must not come back with them: its
+// journal (or the [cluster] assignment) would make two nodes serve one shop.
+std::string rebuilt_elsewhere(const AppConfig& cfg, net::Server& server) {
+  auto rebuilt = store::shops_rebuilt_from(cfg.store->database_url, server.node_id);
+  if (!rebuilt) return {};  // PostgreSQL away: the writer reports it; nothing to compare with
+  std::size_t replayed = 0;
+  for (std::size_t i = 0; i < server.shard_count(); ++i) replayed += server.shard(i).replayed_calls();
+  for (const auto& [shop, by] : *rebuilt) {
+    const bool assigned = std::any_of(cfg.shops.begin(), cfg.shops.end(), [&](const core::ShopConfig& c) { return c.id == shop; });
+    if (!assigned && replayed == 0) continue;
+    return "shop \"" + shop + "\" was rebuilt on node " + by + " after this node (" + server.node_id + ") was declared lost; " +
+           (assigned ? "assign it to " + by + " in [cluster]" : "this node's journal still holds its old state") +
+           (replayed > 0 ? ", and move this node's journal folder (" + cfg.store->journal_dir + ") aside," : "") +
+           " so that two nodes never serve it";
+  }
+  return {};
 }
 
 int serve(const ServeArgs& a) {
@@ -212,6 +244,10 @@ int serve(const ServeArgs& a) {
     history = open_history(a, *cfg, server, status);
     if (!history) return status;
     if (std::string why; !recover(server, cfg->store->journal_dir, why)) {
+      std::cerr << "switchboard: refusing to start: " << why << "\n";
+      return 2;
+    }
+    if (const std::string why = rebuilt_elsewhere(*cfg, server); !why.empty()) {
       std::cerr << "switchboard: refusing to start: " << why << "\n";
       return 2;
     }

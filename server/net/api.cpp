@@ -9,6 +9,7 @@
 
 #include "codec.hpp"
 #include "core/proto_time.hpp"
+#include "core/time.hpp"
 #include "server.hpp"
 #include "shard.hpp"
 #include "message_rules.hpp"
@@ -259,13 +260,46 @@ void release_shop(std::shared_ptr<Call> call, const std::string& shop) {
   });
 }
 
+// POST /api/v1/admin/shops/{shop}/adopt with {"lostNode": …}: an unplanned move, the shop
+// rebuilt from what PostgreSQL holds of a node lost for good (docs/operations.md).
+void rebuild_shop(std::shared_ptr<Call> call, const std::string& shop, const std::string& lost) {
+  if (!call->server.rebuild_lost)
+    return call->fail(http::status::conflict, "rebuilding a shop needs history ([store]): its state comes from PostgreSQL");
+  if (lost == call->server.node_id) return call->fail(http::status::bad_request, "lostNode names this node: a node cannot rebuild from itself");
+  std::thread([call, shop, lost] {
+    auto rebuild = call->server.rebuild_lost(shop, lost);
+    if (!rebuild) return call->fail(status_for(rebuild.error().code), "shop \"" + shop + "\" not rebuilt: " + rebuild.error().message);
+    const std::string id = rebuild->record_id;
+    const auto people = static_cast<std::uint32_t>(rebuild->shop.people_cut);
+    const core::TimeMs at = rebuild->shop.at_ms;
+    call->server.adopt_shop(shop, std::move(rebuild->shop.state), [call, shop, lost, id, people, at](Result<std::string> r) {
+      if (!r) {
+        call->server.drop_rebuild(id);
+        return call->fail(status_for(r.error().code), "shop \"" + shop + "\" not adopted: " + r.error().message);
+      }
+      v1::ShopMoved moved;
+      moved.set_shop_id(shop);
+      moved.set_node(call->server.node_id);
+      moved.set_from_node(lost);
+      moved.set_handed_at(core::format_rfc3339_utc(at));
+      moved.set_connections_cut(people);
+      call->reply(http::status::ok, to_json(moved));
+    }, std::move(rebuild->shop.cut_events));
+  }).detach();
+}
+
 // POST /api/v1/admin/shops/{shop}/adopt: the second half, on the new owner. The claim talks to
 // PostgreSQL, so it runs on a thread of its own, not on a shard's.
 void adopt_shop(std::shared_ptr<Call> call, const std::string& shop) {
   if (!call->authorize("", {})) return;
+  v1::ShopAdopt body;
+  std::string error;
+  if (!call->req.body().empty() && !from_json(call->req.body(), body, error))
+    return call->fail(http::status::bad_request, "body is not a switchboard.v1.ShopAdopt in JSON: " + error);
+  if (call->server.route(shop) != nullptr) return call->fail(http::status::conflict, "shop \"" + shop + "\" is already served here");
+  if (!body.lost_node().empty()) return rebuild_shop(call, shop, body.lost_node());
   if (!call->server.claim_handoff)
     return call->fail(http::status::conflict, "adopting a shop needs history ([store]): its state comes from PostgreSQL");
-  if (call->server.route(shop) != nullptr) return call->fail(http::status::conflict, "shop \"" + shop + "\" is already served here");
   std::thread([call, shop] {
     auto claim = call->server.claim_handoff(shop);
     if (!claim) return call->fail(status_for(claim.error().code), claim.error().message);

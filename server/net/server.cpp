@@ -160,7 +160,7 @@ void Server::release_shop(const std::string& shop, const std::string& to_node, S
   });
 }
 
-void Server::adopt_shop(const std::string& shop, std::string state, Shard::Done done) {
+void Server::adopt_shop(const std::string& shop, std::string state, Shard::Done done, std::vector<switchboard::v1::HistoryEvent> cut) {
   auto it = routes_.find(shop);
   if (it == routes_.end())
     return done(Error{switchboard::v1::ERROR_CODE_NOT_FOUND, "shop \"" + shop + "\" is not in this node's config"});
@@ -173,7 +173,7 @@ void Server::adopt_shop(const std::string& shop, std::string state, Shard::Done 
       elsewhere_.erase(shop);
     }
     done(std::move(r));
-  });
+  }, std::move(cut));
 }
 
 boost::asio::io_context& Server::next_context() {

@@ -113,7 +113,8 @@ class Server {
   std::optional<std::string> shop_elsewhere(const std::string& shop) const;
   // Moving a shop (docs/operations.md): `done` on the caller's side of a shard.
   void release_shop(const std::string& shop, const std::string& to_node, Shard::Done done);
-  void adopt_shop(const std::string& shop, std::string state, Shard::Done done);
+  void adopt_shop(const std::string& shop, std::string state, Shard::Done done,
+                  std::vector<switchboard::v1::HistoryEvent> cut = {});
   std::string node_id;  // set by the app: named in hand-overs
   // Set by the app with history: claims a shop's waiting hand-over in PostgreSQL (blocking; the
   // API calls it off the shards' threads), and gives a claim back when the adoption failed.
@@ -122,6 +123,14 @@ class Server {
   };
   std::function<Result<Claim>(const std::string& shop)> claim_handoff;
   std::function<void(const std::string& event_id)> unclaim_handoff;
+  // Set by the app with history: an unplanned move, the shop rebuilt from what PostgreSQL holds
+  // of a lost node (blocking), recorded as `record_id`; dropped again when the adoption failed.
+  struct Rebuild {
+    std::string record_id;
+    RebuiltShop shop;
+  };
+  std::function<Result<Rebuild>(const std::string& shop, const std::string& lost_node)> rebuild_lost;
+  std::function<void(const std::string& record_id)> drop_rebuild;
   boost::asio::io_context& next_context();
 
   // Admission per source address: false when the address is at its limit.

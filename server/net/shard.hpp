@@ -26,6 +26,7 @@
 #include "core/history_sink.hpp"
 #include "core/result.hpp"
 #include "metrics.hpp"
+#include "shop_rebuild.hpp"
 #include "token.hpp"
 
 namespace sb::net {
@@ -90,7 +91,13 @@ class Shard {
   // `state` (a serialized ShopHandoff) becomes the shop here; `done` once durable.
   using Done = std::function<void(Result<std::string>)>;
   void release_shop(std::string shop, std::string from_node, std::string to_node, Done done);
-  void adopt_shop(std::string state, Done done);
+  // `cut`: a rebuilt shop's events of cutting its people (shop_rebuild.hpp), journaled with it.
+  void adopt_shop(std::string state, Done done, std::vector<switchboard::v1::HistoryEvent> cut = {});
+  // Before start(), on a scratch shard (shop_rebuild.cpp): the shop as replayed, its people cut
+  // as dropped at the last replayed call, handed over from `lost_node` to `me`.
+  Result<RebuiltShop> rebuilt(const std::string& shop, const std::string& lost_node, const std::string& me);
+  // Before start(): replay() checks each call makes the events journaled for it (on by default).
+  void compare_events(bool on) { compare_events_ = on; }
 
   // Kinds of call into the core, each timed into switchboard_engine_call_seconds.
   enum class Call { hello, leave, message, timer, order, count_ };
@@ -167,6 +174,7 @@ class Shard {
   // Recovery: who the journal shows connected (one entry per connection), and when it ends.
   std::vector<core::Actor> recovered_;
   std::optional<core::TimeMs> recovered_at_;
+  bool compare_events_ = true;
   std::size_t replayed_ = 0;
   // Snapshots (history on): every snapshot_calls_ calls or snapshot_interval_ with a call.
   std::uint64_t snapshot_calls_ = 50'000;

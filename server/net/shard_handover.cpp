@@ -76,17 +76,19 @@ void Shard::release_shop(std::string shop, std::string from_node, std::string to
   });
 }
 
-void Shard::adopt_shop(std::string state, Done done) {
-  boost::asio::post(ioc_, [this, state = std::move(state), done = std::move(done)] {
+void Shard::adopt_shop(std::string state, Done done, std::vector<v1::HistoryEvent> cut) {
+  boost::asio::post(ioc_, [this, state = std::move(state), done = std::move(done), cut = std::move(cut)]() mutable {
     v1::ShopHandoff handoff;
     if (!handoff.ParseFromString(state) || handoff.format() != shop_handoff_format)
       return done(Error{v1::ERROR_CODE_INVALID_STATE, "the hand-over has layout " + std::to_string(handoff.format()) +
                                                           "; this build reads layout 1: adopt it with the build that wrote it"});
     auto config = configs_.find(handoff.shop_id());
+    const std::size_t cut_events = cut.size();
     if (config == configs_.end())
       return done(Error{v1::ERROR_CODE_NOT_FOUND, "shop \"" + handoff.shop_id() + "\" is not in this node's config"});
     const core::TimeMs t = now();
     core::Output out;
+    out.events = std::move(cut);  // first, as a replay puts them (replay_move)
     std::string why;
     if (!engine_.take_over(config->second, handoff.engine(), t, out, why)) return done(Error{v1::ERROR_CODE_INVALID_STATE, why});
     sink_.declare_shop(config->second);
@@ -95,6 +97,7 @@ void Shard::adopt_shop(std::string state, Done done) {
     auto call = entry(t);
     call.mutable_shop_adopted()->set_shop_id(handoff.shop_id());
     call.mutable_shop_adopted()->set_state(state);
+    call.mutable_shop_adopted()->set_cut_events(static_cast<std::uint32_t>(cut_events));
     spdlog::info("shop {} adopted from node {} (handed over at {})", handoff.shop_id(), handoff.from_node(),
                  core::format_rfc3339_utc(handoff.at_ms()));
     finish(std::move(call), out, nullptr, {}, [done = std::move(done), id = handoff.shop_id()] { done(id); });
@@ -122,12 +125,53 @@ bool Shard::replay_move(const v1::JournalEntry& entry, core::Output& out) {
   v1::ShopHandoff handoff;
   auto config = configs_.find(entry.shop_adopted().shop_id());
   if (!handoff.ParseFromString(entry.shop_adopted().state()) || config == configs_.end()) return false;
+  // A rebuilt shop's cut was made on the scratch shard before the hand-over: its events as journaled.
+  const int cut = std::min<int>(entry.events_size(), static_cast<int>(entry.shop_adopted().cut_events()));
+  for (int i = 0; i < cut; ++i) out.events.push_back(entry.events(i));
   if (!engine_.take_over(config->second, handoff.engine(), t, out, why)) return false;
   sink_.declare_shop(config->second);
   sink_.load(handoff.series());
   released_.erase(handoff.shop_id());
   std::erase_if(pending_shops_, [&](const core::ShopConfig& c) { return c.id == handoff.shop_id(); });
   return true;
+}
+
+}  // namespace sb::net
+
+namespace sb::net {
+
+// A scratch shard after its replay (shop_rebuild.cpp): the people it shows connected died with
+// the lost node, each cut as dropped at its last call (their reconnect grace runs from there),
+// then the shop leaves as a hand-over.
+Result<RebuiltShop> Shard::rebuilt(const std::string& shop, const std::string& lost_node, const std::string& me) {
+  if (engine_.shop(shop) == nullptr)
+    return Error{v1::ERROR_CODE_NOT_FOUND, "node " + lost_node + "'s copy in PostgreSQL does not hold shop \"" + shop +
+                                               "\" (it was not served there, or moved away)"};
+  const core::TimeMs t = std::max(floor_, engine_.last_now());
+  core::Output out;
+  RebuiltShop r;
+  r.at_ms = t;
+  for (auto it = recovered_.begin(); it != recovered_.end();) {
+    if (it->shop != shop) {
+      ++it;
+      continue;
+    }
+    engine_.person_left(t, *it, out, core::Departure::dropped);
+    ++r.people_cut;
+    it = recovered_.erase(it);
+  }
+  v1::ShopHandoff handoff;
+  handoff.set_format(shop_handoff_format);
+  handoff.set_shop_id(shop);
+  handoff.set_from_node(lost_node);
+  handoff.set_to_node(me);
+  handoff.set_at_ms(t);
+  std::string why;
+  if (!engine_.hand_over(shop, t, *handoff.mutable_engine(), out, why)) return Error{v1::ERROR_CODE_INVALID_STATE, why};
+  sink_.take_shop(configs_.at(shop), *handoff.mutable_series());
+  r.state = handoff.SerializeAsString();
+  r.cut_events = std::move(out.events);
+  return r;
 }
 
 }  // namespace sb::net

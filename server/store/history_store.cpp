@@ -323,6 +323,34 @@ bool HistoryStore::write_isolating(PgWriter& writer, const std::vector<v1::Histo
   return true;
 }
 
+// StoreOptions::copy_journal: the calls of [from, to) without their events, and the snapshots
+// marked there, go into PostgreSQL with the next write (docs/operations.md, "A node lost for good").
+void HistoryStore::stage_copy(JournalReader& reader, PgWriter& writer, JournalPosition from, JournalPosition to) {
+  JournalCopyRow row{from, to, {}, {}};
+  v1::JournalCopy copy;
+  JournalPosition next;
+  std::string error;
+  const bool ok = reader.scan(from, to, next, error, [&](const std::string& payload, JournalPosition start, JournalPosition end) {
+    auto* r = copy.add_records();
+    if (!r->mutable_entry()->ParseFromString(payload)) return false;  // read() found it whole: cannot happen
+    r->mutable_entry()->clear_events();
+    r->set_segment(start.segment);
+    r->set_offset(start.offset);
+    if (r->entry().has_snapshot_taken()) {
+      v1::ShardSnapshot snapshot;
+      std::string why;
+      if (read_snapshot_file(options_.journal_dir, r->entry().snapshot_taken(), snapshot, why))
+        row.snapshots.push_back({r->entry().shard(), end, snapshot.SerializeAsString()});
+      else  // a newer one replaced it meanwhile: the copy keeps the calls until the next
+        spdlog::debug("journal copy: snapshot of shard {} not copied: {}", r->entry().shard(), why);
+    }
+    return true;
+  });
+  if (!ok) spdlog::error("journal copy of {} to {} stopped early: {}", format_position(from), format_position(to), error);
+  row.records = copy.SerializeAsString();
+  writer.stage_copy(std::move(row), options_.shards);
+}
+
 void HistoryStore::writer_loop() {
   PgWriter writer(options_.database_url, options_.node_id, journal_.id(), options_.transcripts);
   JournalReader reader(options_.journal_dir);
@@ -330,6 +358,7 @@ void HistoryStore::writer_loop() {
   bool migrated = !options_.migrate_on_start;
   std::vector<v1::HistoryEvent> batch;
   std::vector<JournalPosition> ends;
+  std::optional<JournalPosition> copy_from;  // copy_journal: the first call not copied yet
   for (;;) {
     JournalPosition end;
     {
@@ -344,6 +373,7 @@ void HistoryStore::writer_loop() {
     }
     if (!writer.connected()) {
       if (!writer_connect(writer, applied, migrated)) wait_backoff();
+      copy_from = applied;
       continue;
     }
     batch.clear();
@@ -354,10 +384,11 @@ void HistoryStore::writer_loop() {
       spdlog::critical("journal: {}", error);
       std::abort();
     }
-    if (batch.empty()) {  // only empty segments ahead: step over them
+    if (batch.empty()) {  // only empty segments, or calls without events, ahead: step over them
       applied = next;
       continue;
     }
+    if (options_.copy_journal) stage_copy(reader, writer, *copy_from, next);
     if (!write_isolating(writer, batch, ends, 0, batch.size())) {
       writer.disconnect();
       applied.reset();  // re-read from the database's cursor: part of the batch may be in
@@ -365,6 +396,7 @@ void HistoryStore::writer_loop() {
       continue;
     }
     stats_.db_up = true;
+    copy_from = next;
     backoff_ = std::chrono::milliseconds(100);  // only a write that went through resets the backoff
     // Segments stay although PostgreSQL has their events: the replay on start reads the calls
     // from the journal's first segment (docs/architecture.md, "Crash recovery").

@@ -42,6 +42,9 @@ struct StoreOptions {
   std::size_t shards = 0;
   std::uint64_t snapshot_calls = 50'000;             // a shard snapshots after this many calls
   std::chrono::milliseconds snapshot_interval{60'000};  // or after this long with at least one call
+  // A node of a cluster: the journal's calls and each shard's newest snapshot copied into
+  // PostgreSQL with the events, so another node can rebuild a shop of this one if it is lost.
+  bool copy_journal = false;
 };
 
 struct StoreStats {
@@ -105,6 +108,7 @@ class HistoryStore : public core::HistorySink {
   };
   void journal_loop();
   void writer_loop();
+  void stage_copy(JournalReader& reader, PgWriter& writer, JournalPosition from, JournalPosition to);
   bool writer_connect(PgWriter& writer, std::optional<JournalPosition>& applied, bool& migrated);
   void count_base_backlog(JournalPosition applied);
   // Writes events[lo, hi) and moves the cursor past them; a refused range is split until each

@@ -153,6 +153,37 @@ void PgWriter::write_handoffs(pqxx::work& tx, std::span<const v1::HistoryEvent> 
   }
 }
 
+// A lost node's shops are rebuilt from these (docs/operations.md, "A node lost for good"). Rows
+// wholly before the oldest of the shards' snapshots are no longer needed once every shard has one.
+void PgWriter::write_copy(pqxx::work& tx) {
+  if (!copy_) return;
+  const JournalCopyRow& c = *copy_;
+  if (!c.records.empty()) {
+    const pqxx::binarystring records(c.records.data(), c.records.size());
+    tx.exec_params0(
+        "INSERT INTO node_journal_copies (node_id, segment, \"offset\", end_segment, end_offset, records) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        node_id_, static_cast<long long>(c.from.segment), static_cast<long long>(c.from.offset),
+        static_cast<long long>(c.to.segment), static_cast<long long>(c.to.offset), records);
+  }
+  for (const auto& snap : c.snapshots) {
+    const pqxx::binarystring state(snap.state.data(), snap.state.size());
+    tx.exec_params0(
+        "INSERT INTO node_snapshots (node_id, shard, segment, \"offset\", state) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (node_id, shard) DO UPDATE SET segment = excluded.segment, \"offset\" = excluded.\"offset\", "
+        "state = excluded.state, written_at = now()",
+        node_id_, static_cast<int>(snap.shard), static_cast<long long>(snap.after.segment),
+        static_cast<long long>(snap.after.offset), state);
+  }
+  if (c.snapshots.empty() || shards_ == 0) return;
+  tx.exec_params0(
+      "WITH oldest AS (SELECT segment, \"offset\" FROM node_snapshots WHERE node_id = $1 ORDER BY segment, \"offset\" LIMIT 1), "
+      "     marked AS (SELECT count(*) AS n FROM node_snapshots WHERE node_id = $1) "
+      "DELETE FROM node_journal_copies c USING oldest, marked "
+      "WHERE c.node_id = $1 AND marked.n >= $2 AND (c.end_segment, c.end_offset) <= (oldest.segment, oldest.\"offset\")",
+      node_id_, static_cast<long long>(shards_));
+}
+
 WriteResult PgWriter::write(std::span<const v1::HistoryEvent> events, JournalPosition end) {
   std::set<std::string> days;
   auto result = guarded(conn_, days_ready_, [&]() -> long {
@@ -180,9 +211,11 @@ WriteResult PgWriter::write(std::span<const v1::HistoryEvent> events, JournalPos
     }
     const long fresh = tx.exec1("SELECT switchboard_apply_batch()")[0].as<long>();
     write_handoffs(tx, events);
+    write_copy(tx);
     move_cursor(tx, node_id_, journal_id_, end);
     tx.commit();
     staging_ready_ = true;
+    copy_.reset();
     return fresh;
   });
   if (result.status == WriteStatus::ok) days_ready_.insert(days.begin(), days.end());

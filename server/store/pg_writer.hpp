@@ -34,6 +34,19 @@ struct WriteResult {
   std::string error;  // when not ok: what PostgreSQL said
 };
 
+// What of the journal goes into PostgreSQL with the next write (StoreOptions::copy_journal):
+// the calls of a range as one node_journal_copies row, and the snapshots marked in it.
+struct JournalCopyRow {
+  JournalPosition from, to;
+  std::string records;  // a serialized switchboard.v1.JournalCopy
+  struct Snapshot {
+    std::uint32_t shard = 0;
+    JournalPosition after;  // just past its marker
+    std::string state;      // a serialized ShardSnapshot
+  };
+  std::vector<Snapshot> snapshots;
+};
+
 class PgWriter {
  public:
   PgWriter(std::string url, std::string node_id, std::string journal_id, bool transcripts);
@@ -46,7 +59,12 @@ class PgWriter {
   long drop_partitions_older_than(int days, std::string& error);
   // The node's cursor; nullopt with empty error when the node never wrote.
   std::optional<Cursor> cursor(std::string& error);
-  // Writes the events and moves the cursor to `end`, in one transaction.
+  // Writes the events and moves the cursor to `end`, in one transaction; with a staged copy,
+  // that too (then forgotten). `shards`: the node's, to tell when every one has a snapshot.
+  void stage_copy(JournalCopyRow copy, std::size_t shards) {
+    copy_ = std::move(copy);
+    shards_ = shards;
+  }
   WriteResult write(std::span<const switchboard::v1::HistoryEvent> events, JournalPosition end);
   // Keeps one refused event aside in quarantined_events with the database's error and moves the
   // cursor past it, in one transaction.
@@ -58,11 +76,14 @@ class PgWriter {
 
  private:
   void write_handoffs(pqxx::work& tx, std::span<const switchboard::v1::HistoryEvent> events);
+  void write_copy(pqxx::work& tx);
   std::string url_, node_id_, journal_id_;
   bool transcripts_;
   std::unique_ptr<pqxx::connection> conn_;
   std::set<std::string> days_ready_;  // partitions known to exist
   bool staging_ready_ = false;        // this connection has its temp table batch_events
+  std::optional<JournalCopyRow> copy_;
+  std::size_t shards_ = 0;
 };
 
 }  // namespace sb::store
