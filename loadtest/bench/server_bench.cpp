@@ -505,7 +505,7 @@ int end_to_end_latency(int pairs, double rate, int seconds, int rounds) {
 
 // ---------------------------------------------------------------------------------------------
 int idle_connections(int connections) {
-  ServerProcess server("[[shops]]\nid = \"bench\"\n[[shops.skills]]\nname = \"general\"\n", {},
+  ServerProcess server("[[shops]]\nid = \"bench\"\nguests = true\n[[shops.skills]]\nname = \"general\"\n", {},
                        "connections_max = 19000\nconnections_per_address_max = 500\n");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const long rss_before = rss_kb(server.pid());

@@ -40,7 +40,10 @@ int idle(const IdleOptions& o) {
       auto c = std::make_shared<AsyncWs>(
           ioc,
           [&](const v1::ServerMessage& m) {
-            if (m.has_welcome() && ++welcomed + failed == o.connections) all_open();
+            // A refused hello counts as failed (and says why), so a run never waits for it.
+            if (m.has_error() && ++failed <= 5) std::fprintf(stderr, "switchboard-load: hello refused: %s\n", m.error().message().c_str());
+            if ((m.has_welcome() && ++welcomed + failed == o.connections) || (m.has_error() && welcomed + failed == o.connections))
+              all_open();
           },
           [&](const std::string& why) {
             if (why.empty()) return;
