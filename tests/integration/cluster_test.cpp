@@ -568,9 +568,28 @@ TEST_CASE("a node lost for good: another rebuilds its shop from PostgreSQL", "[i
   const std::string late_in_db = pg.query("SELECT count(*) FROM messages WHERE shop_id = 'lo' AND body = 'late text'");
   std::cout << "lost node: " << (late_in_db == "1" ? 0 : 1) << " of 8 acknowledged texts had not reached PostgreSQL at the kill\n";
 
+  // Bad requests name the problem and change nothing.
+  const std::string admin = sb::net::mint_token(test_keys(), "*", "ops", "admin", 3600);
+  auto adopt = [&](const std::string& body) {
+    return sb::net::http_call(node_host(1), node_port, "POST", "/api/v1/admin/shops/lo/adopt", body, admin);
+  };
+  const auto garbled = adopt(R"({"lostNode":)");
+  CHECK(garbled.status == 400);
+  CHECK_THAT(garbled.body, Catch::Contains("body is not a switchboard.v1.ShopAdopt in JSON"));
+  const auto self = adopt(R"({"lostNode":"n2"})");
+  CHECK(self.status == 400);
+  CHECK_THAT(self.body, Catch::Contains("lostNode names this node"));
+  const auto unknown = adopt(R"({"lostNode":"n9"})");
+  CHECK(unknown.status == 404);
+  CHECK_THAT(unknown.body, Catch::Contains("PostgreSQL holds no copy of node n9's journal"));
+  const auto other = sb::net::http_call(node_host(1), node_port, "POST", "/api/v1/admin/shops/nowhere/adopt", R"({"lostNode":"n1"})", admin);
+  CHECK(other.status == 404);
+  CHECK(sb::net::http_call(node_host(1), node_port, "POST", "/api/v1/admin/shops/lo/adopt", R"({"lostNode":"n1"})",
+                           sb::net::mint_token(test_keys(), "lo", "boss", "supervisor", 3600)).status == 403);
+  CHECK(pg.query("SELECT count(*) FROM shop_handoffs") == "0");
+
   // The rebuild on n2, from the command an operator runs.
   int rc = 0;
-  const std::string admin = sb::net::mint_token(test_keys(), "*", "ops", "admin", 3600);
   const std::string moved = run(binary_path() + " move-shop lo --lost n1 --to " + node_host(1) + ":" + std::to_string(node_port) +
                                     " --to-node n2 --token " + admin, rc);
   INFO(moved);
