@@ -86,6 +86,10 @@ bool PgWriter::reset_cursor(std::string& error) {
   try {
     pqxx::work tx(*conn_);
     const auto r = tx.exec_params("DELETE FROM journal_cursor WHERE node_id = $1", node_id_);
+    // The copy of the old journal (copy_journal) has its positions: a new journal starts again at
+    // segment 1, so a rebuild must never mix the two.
+    tx.exec_params0("DELETE FROM node_journal_copies WHERE node_id = $1", node_id_);
+    tx.exec_params0("DELETE FROM node_snapshots WHERE node_id = $1", node_id_);
     tx.commit();
     return r.affected_rows() > 0;
   } catch (const std::exception& e) {

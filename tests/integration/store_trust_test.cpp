@@ -111,7 +111,8 @@ TEST_CASE("a quarantined event shows in /metrics and /readyz; the node stays rea
 TEST_CASE("a wiped journal is refused at start with the command that resolves it", "[history][trust]") {
   TestPostgres pg;
   const std::string journal = temp_dir();
-  const std::string shops = store_toml(pg, journal) + day_shop_toml;
+  std::string shops = store_toml(pg, journal) + day_shop_toml;
+  shops.replace(shops.find("[store]\n"), 8, "[store]\ncopy_journal = true\n");  // its copy goes with the cursor
   auto one_request = [](ServerProcess& server, const std::string& member) {
     JsonClient c(server.port());
     c.send(customer_hello("day", member, "h"));
@@ -125,6 +126,7 @@ TEST_CASE("a wiped journal is refused at start with the command that resolves it
     ServerProcess server(shops, manual_clock);
     one_request(server, "m1");
   }
+  CHECK(pg.query("SELECT (SELECT count(*) FROM node_journal_copies) > 0 AND (SELECT count(*) FROM node_snapshots) > 0") == "t");
   std::filesystem::remove_all(journal);  // the journal disk was replaced
   try {
     ServerProcess server(shops, manual_clock);
@@ -143,6 +145,7 @@ TEST_CASE("a wiped journal is refused at start with the command that resolves it
   const std::string out = run(binary_path() + " store reset-cursor --config " + config, rc);
   CHECK(rc == 0);
   CHECK(out.find("node node1: cursor removed") != std::string::npos);
+  CHECK(pg.query("SELECT (SELECT count(*) FROM node_journal_copies) + (SELECT count(*) FROM node_snapshots)") == "0");
   ServerProcess server(shops, manual_clock);
   one_request(server, "m2");
   CHECK(pg.query("SELECT count(*) FROM requests") == "2");
