@@ -25,12 +25,14 @@ constexpr std::size_t waiting_frames_max = 32;
 
 WebsocketSession::WebsocketSession(boost::asio::ip::tcp::socket&& socket, Server& server, std::string address,
                                    std::string url_shop)
-    : ws_(std::move(socket)),
-      close_deadline_(ws_.get_executor()),
+    : socket_(socket.get_executor()),
+      timer_(socket.get_executor()),
+      reader_(server.options().frame_bytes_max),
       server_(server),
       url_shop_(std::move(url_shop)),
       address_(std::move(address)),
       tokens_(2 * server.options().messages_per_second_max) {
+  handshake_ = std::make_unique<websocket::stream<beast::tcp_stream>>(std::move(socket));
   server_.metrics().connections_open.Increment();
   server_.metrics().connections_total.Increment();
 }
@@ -42,44 +44,163 @@ WebsocketSession::~WebsocketSession() {
 
 void WebsocketSession::run(beast::http::request<beast::http::string_body> req) {
   const auto& opt = server_.options();
-  ws_.set_option(websocket::stream_base::timeout{opt.handshake_timeout, opt.idle_timeout, true});
-  ws_.set_option(websocket::stream_base::decorator(
+  handshake_->set_option(websocket::stream_base::timeout{opt.handshake_timeout, websocket::stream_base::none(), false});
+  handshake_->set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "switchboard"); }));
-  ws_.read_message_max(opt.frame_bytes_max);
-  ws_.auto_fragment(false);
   server_.track(shared_from_this());
-  ws_.async_accept(req, beast::bind_front_handler(&WebsocketSession::on_accept, shared_from_this()));
+  handshake_->async_accept(req, beast::bind_front_handler(&WebsocketSession::on_accept, shared_from_this()));
 }
 
 void WebsocketSession::on_accept(beast::error_code ec) {
   if (ec) {
     spdlog::debug("websocket accept failed: {}", ec.message());
+    handshake_.reset();
     ended();
     return;
   }
+  // From here the frames are ours (ws_frames.hpp): Beast's stream state is given back.
+  socket_ = beast::get_lowest_layer(*handshake_).release_socket();
+  handshake_.reset();
+  socket_.non_blocking(true, ec);
   accepted_ = true;
+  arm_idle();
+  if (closing_) {  // decided while the handshake was being answered
+    close_socket();
+    return;
+  }
   // A shutdown may have been queued while the handshake response was still being written.
   if (!queue_.empty()) do_write();
   else if (close_after_flush_) close_with(websocket::close_code::going_away, "server shutting down");
   do_read();
 }
 
+// Waits for the socket to be readable, holding nothing meanwhile; then reads what is there into
+// the thread's buffer and hands it to the frame reader.
 void WebsocketSession::do_read() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&WebsocketSession::on_read, shared_from_this()));
+  socket_.async_wait(boost::asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](beast::error_code ec) { self->on_readable(ec); });
 }
 
-void WebsocketSession::on_read(beast::error_code ec, std::size_t) {
+void WebsocketSession::on_readable(beast::error_code ec) {
+  thread_local std::array<char, 64 * 1024> chunk;
+  std::size_t n = 0;
+  if (!ec) n = socket_.read_some(boost::asio::buffer(chunk), ec);
+  if (ec == boost::asio::error::would_block) return do_read();  // the reactor reports edges: read until empty
   if (ec) {
-    if (ec != websocket::error::closed) spdlog::debug("websocket read ended: {}", ec.message());
-    else if (ws_.reason().code == websocket::close_code::normal && !stopping_) departure_ = core::Departure::goodbye;
+    if (ec != boost::asio::error::operation_aborted && ec != boost::asio::error::eof)
+      spdlog::debug("websocket read ended: {}", ec.message());
+    close_socket();
     ended();
     return;
   }
+  heard_ = true;
+  consume(chunk.data(), n);
+}
+
+// One data message per turn of the loop, as Beast read them: the replies to it (written as the
+// loop turns) go out before the next is handled, so a burst cannot fill the send queue at once.
+// What is left of the bytes waits in `backlog_` (empty while the connection is idle).
+void WebsocketSession::consume(const char* data, std::size_t n) {
+  const std::size_t used = reader_.feed(data, n, *this);
+  if (reader_.done()) return;  // a close or a failure: no more reading
+  if (used < n) backlog_.assign(data + used, n - used);
+  boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->backlog_.empty()) return self->on_readable({});
+    std::string rest = std::move(self->backlog_);
+    self->backlog_.clear();
+    self->consume(rest.data(), rest.size());
+  });
+}
+
+void WebsocketSession::on_message(std::string_view payload, bool text) {
+  if (closing_) return;  // after our close: nothing more is processed
   server_.metrics().frames_in.Increment();
-  const auto data = buffer_.cdata();
-  on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()), ws_.got_text());
-  buffer_.release();
-  if (!closing_) do_read();
+  on_frame(payload, text);
+}
+
+void WebsocketSession::on_ping(std::string_view payload) {
+  if (!closing_) send_control(0xA, std::string(payload));  // the pong carries the ping's payload
+}
+
+// The peer's close: answered with its code (or 1000 if it gave none) unless ours went first;
+// the connection ends once that is written.
+void WebsocketSession::on_close(std::uint16_t code, std::string_view) {
+  peer_closed_ = true;
+  peer_code_ = code;
+  if (code == static_cast<std::uint16_t>(websocket::close_code::normal) && !stopping_ && !closing_)
+    departure_ = core::Departure::goodbye;
+  if (close_sent_) {
+    close_socket();
+    ended();
+    return;
+  }
+  closing_ = true;
+  send_close(code == 0 ? static_cast<std::uint16_t>(websocket::close_code::normal) : code, {});
+}
+
+void WebsocketSession::on_fail(std::uint16_t code, const char* why) {
+  spdlog::debug("websocket failed ({}): {}", code, why);
+  peer_closed_ = true;  // no close handshake with a peer that broke the protocol
+  if (close_sent_) {
+    close_socket();
+    ended();
+    return;
+  }
+  closing_ = true;
+  send_close(code, {});
+}
+
+void WebsocketSession::arm_idle() {
+  const auto idle = server_.options().idle_timeout;
+  if (idle.count() <= 0 || closing_) return;
+  timer_.expires_after(idle / 2);
+  timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec) self->on_idle_tick();
+  });
+}
+
+// Every idle_timeout/2: quiet since the last tick, a ping; quiet again, the connection is gone.
+void WebsocketSession::on_idle_tick() {
+  if (closing_ || ended_) return;
+  if (heard_) {
+    heard_ = false;
+    pinged_ = false;
+  } else if (!pinged_) {
+    pinged_ = true;
+    send_control(0x9, {});
+  } else {
+    spdlog::debug("websocket idle for {} ms: closed", server_.options().idle_timeout.count());
+    close_socket();
+    ended();
+    return;
+  }
+  arm_idle();
+}
+
+void WebsocketSession::send_control(std::uint8_t opcode, std::string payload) {
+  if (ended_ && !closing_) return;
+  queue_.push_back(Queued{nullptr, false, opcode, std::move(payload)});
+  if (accepted_ && !writing_) do_write();
+}
+
+void WebsocketSession::send_close(std::uint16_t code, std::string_view reason) {
+  std::string payload;
+  payload.push_back(static_cast<char>(code >> 8));
+  payload.push_back(static_cast<char>(code & 0xff));
+  payload.append(reason.substr(0, 123));
+  // The frame being written must outlive its write; everything behind it is dropped.
+  queue_.erase(writing_ && !queue_.empty() ? std::next(queue_.begin()) : queue_.begin(), queue_.end());
+  close_sent_ = true;
+  send_control(0x8, std::move(payload));
+}
+
+void WebsocketSession::close_socket() {
+  beast::error_code ignored;
+  timer_.cancel();
+  if (handshake_) beast::get_lowest_layer(*handshake_).socket().close(ignored);
+  if (!socket_.is_open()) return;
+  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
 }
 
 void WebsocketSession::on_frame(std::string_view payload, bool text) {
@@ -178,7 +299,7 @@ void WebsocketSession::send_error(v1::ErrorCode code, std::string text, const st
 }
 
 void WebsocketSession::hello_answered(bool welcomed) {
-  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), welcomed] {
+  boost::asio::post(socket_.get_executor(), [self = shared_from_this(), welcomed] {
     self->hello_pending_ = false;
     if (self->ended_) return;
     if (welcomed) self->bound_ = true;
@@ -196,13 +317,13 @@ void WebsocketSession::send(std::shared_ptr<const v1::ServerMessage> msg) {
 }
 
 void WebsocketSession::send(std::shared_ptr<const OutgoingFrame> frame) {
-  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
+  boost::asio::post(socket_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
     self->enqueue(std::move(frame));
   });
 }
 
 void WebsocketSession::shut_down(std::string reason, std::uint32_t reconnect_after_ms) {
-  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), reason = std::move(reason), reconnect_after_ms] {
+  boost::asio::post(socket_.get_executor(), [self = shared_from_this(), reason = std::move(reason), reconnect_after_ms] {
     auto m = std::make_shared<v1::ServerMessage>();
     m->mutable_shutdown()->set_reason(reason);
     m->mutable_shutdown()->set_reconnect_after_ms(reconnect_after_ms);
@@ -219,36 +340,47 @@ void WebsocketSession::enqueue(std::shared_ptr<const OutgoingFrame> frame) {
     // A peer that does not read must not make us hold more: close it, its chats are handled as a disconnect.
     server_.metrics().send_queue_overflows.Increment();
     spdlog::warn("closing a connection whose send queue is full ({} frames)", queue_.size());
+    close_with(websocket::close_code::policy_error, "send queue full");  // forcibly after 2 s if it does not read that either
     departure_ = core::Departure::goodbye;  // evicted: its chats are not held for a reconnect
     ended();  // its chats are handled as a disconnect now, not when the close completes
-    close_with(websocket::close_code::policy_error, "send queue full");
     return;
   }
   frame->bytes(text_);  // encoded now (once for every receiver of this format), not on the write path
-  queue_.push_back(Queued{std::move(frame), text_});
+  queue_.push_back(Queued{std::move(frame), text_, 0, {}});
   if (accepted_ && !writing_) do_write();
 }
 
 void WebsocketSession::do_write() {
   writing_ = true;
   const Queued& next = queue_.front();
-  ws_.text(next.text);
-  ws_.async_write(boost::asio::buffer(next.frame->bytes(next.text)),
-                  beast::bind_front_handler(&WebsocketSession::on_write, shared_from_this()));
+  const std::string_view payload = next.frame ? next.frame->bytes(next.text) : std::string_view(next.payload);
+  const std::uint8_t opcode = next.frame ? (next.text ? 0x1 : 0x2) : next.control;
+  const std::size_t n = frame_header(opcode, payload.size(), header_);
+  const std::array<boost::asio::const_buffer, 2> buffers{boost::asio::buffer(header_.data(), n),
+                                                         boost::asio::buffer(payload.data(), payload.size())};
+  boost::asio::async_write(socket_, buffers, beast::bind_front_handler(&WebsocketSession::on_write, shared_from_this()));
 }
 
 void WebsocketSession::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
   if (ec) {
+    close_socket();
     ended();
     return;
   }
-  server_.metrics().frames_out.Increment();
+  const bool was_close = queue_.front().control == 0x8;
+  if (queue_.front().frame) server_.metrics().frames_out.Increment();
   queue_.pop_front();
-  if (closing_) return;
+  if (was_close) {
+    if (peer_closed_) {  // the handshake is complete (or there is none with this peer)
+      close_socket();
+      ended();
+    }
+    return;  // else the peer's close ends it, or the deadline does
+  }
   if (!queue_.empty()) {
     do_write();
-  } else if (close_after_flush_) {
+  } else if (close_after_flush_ && !closing_) {
     close_with(websocket::close_code::going_away, "server shutting down");
   }
 }
@@ -260,23 +392,14 @@ void WebsocketSession::close_with(websocket::close_code code, std::string reason
   // to come back (to this node after its restart, or to the shop's new owner).
   departure_ = stopping_ ? core::Departure::dropped : core::Departure::goodbye;
   if (!accepted_) {  // no close frame during the handshake: drop the socket, the accept then ends the session
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    close_socket();
     return;
   }
-  // The frame being written must outlive its write; everything behind it is dropped.
-  queue_.erase(writing_ && !queue_.empty() ? std::next(queue_.begin()) : queue_.begin(), queue_.end());
-  // Beast allows one close alongside an outstanding write.
-  auto self = shared_from_this();
-  ws_.async_close(websocket::close_reason(code, reason), [self](beast::error_code) {
-    self->close_deadline_.cancel();
-    self->ended();
-  });
-  close_deadline_.expires_after(std::chrono::seconds(2));
-  close_deadline_.async_wait([self](beast::error_code ec) {
+  send_close(static_cast<std::uint16_t>(code), reason);
+  timer_.expires_after(std::chrono::seconds(2));
+  timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec) return;  // the close finished in time
-    beast::error_code ignored;
-    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    self->close_socket();
     self->ended();
   });
 }

@@ -1,7 +1,9 @@
 // One WebSocket connection: reads frames, checks each against the message rules, proves who the
 // hello says it is, hands the hello to the shard that owns the shop and, once the core has
 // welcomed it, every later message; writes what the shard sends back through a bounded queue.
-// Answers pings itself, before and after the hello: liveness touches no shop.
+// Answers pings itself, before and after the hello: liveness touches no shop. Beast does the
+// handshake; the frames after it are ws_frames.hpp's, on the bare socket, so that an idle
+// connection holds no read buffer and no pending read (it waits for the socket to be readable).
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
@@ -16,7 +18,7 @@
 
 #include "core/actor.hpp"
 #include "outgoing_frame.hpp"
-#include "read_buffer.hpp"
+#include "ws_frames.hpp"
 #include "core/shop_engine.hpp"
 #include "switchboard/v1/switchboard.pb.h"
 
@@ -25,7 +27,7 @@ namespace sb::net {
 class Server;
 class Shard;
 
-class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
+class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>, private FrameHandler {
  public:
   // `url_shop`: the shop named by /ws/shops/{shop}, empty on /ws.
   WebsocketSession(boost::asio::ip::tcp::socket&& socket, Server& server, std::string address, std::string url_shop = {});
@@ -46,7 +48,18 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
  private:
   void on_accept(boost::beast::error_code ec);
   void do_read();
-  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void on_readable(boost::beast::error_code ec);
+  void consume(const char* data, std::size_t n);
+  void on_message(std::string_view payload, bool text) override;
+  void on_ping(std::string_view payload) override;
+  void on_pong() override {}
+  void on_close(std::uint16_t code, std::string_view reason) override;
+  void on_fail(std::uint16_t code, const char* why) override;
+  void arm_idle();
+  void on_idle_tick();
+  void send_control(std::uint8_t opcode, std::string payload);
+  void send_close(std::uint16_t code, std::string_view reason);
+  void close_socket();
   void on_frame(std::string_view payload, bool text);
   void on_hello(switchboard::v1::ClientMessage msg);
   void forward(switchboard::v1::ClientMessage msg);
@@ -57,16 +70,24 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   void refuse(switchboard::v1::ErrorCode code, std::string text, const std::string& request_id, const char* reason);
   void ended();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
-  boost::asio::steady_timer close_deadline_;  // a peer that does not read cannot finish a close
-  ReadBuffer buffer_;  // small while idle (see read_buffer.hpp)
+  // Only until the handshake is done; then the bare socket carries the frames.
+  std::unique_ptr<boost::beast::websocket::stream<boost::beast::tcp_stream>> handshake_;
+  boost::asio::ip::tcp::socket socket_;
+  // Keep-alive: a ping after idle_timeout/2 without a frame, the end after idle_timeout; then,
+  // while closing, the deadline for the peer's close (a peer that does not read cannot finish one).
+  boost::asio::steady_timer timer_;
+  FrameReader reader_;
+  std::string backlog_;  // bytes read but not handled yet (one message per turn)
+  std::array<std::uint8_t, 10> header_{};  // of the frame being written
   Server& server_;
   // Frames to write, each in the format the peer spoke when it was queued; bounded by
   // send_queue_messages_max. A list: an idle connection's empty queue costs nothing (a deque
   // allocates half a kilobyte up front).
   struct Queued {
-    std::shared_ptr<const OutgoingFrame> frame;
+    std::shared_ptr<const OutgoingFrame> frame;  // null for a control frame
     bool text = true;
+    std::uint8_t control = 0;  // its opcode (ping, pong, close)
+    std::string payload;       // and payload
   };
   std::list<Queued> queue_;
   bool text_ = true;               // reply in the format the peer last used
@@ -76,6 +97,11 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   bool stopping_ = false;  // told `shutdown`: its chats are held for the reconnect grace
   bool close_after_flush_ = false;
   bool ended_ = false;
+  bool heard_ = false;       // a frame came since the last keep-alive tick
+  bool pinged_ = false;      // a keep-alive ping is out, unanswered
+  bool close_sent_ = false;  // our close frame is written (or being written)
+  bool peer_closed_ = false; // the peer's close came (or the peer broke the protocol)
+  std::uint16_t peer_code_ = 0;
   // The shard that owns this connection's shop, once a hello went to it; `bound_` once the
   // core welcomed it. Frames that arrive while the hello is being answered wait here (bounded).
   Shard* shard_ = nullptr;
