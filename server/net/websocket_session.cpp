@@ -71,11 +71,15 @@ void WebsocketSession::on_accept(beast::error_code ec) {
   // A shutdown may have been queued while the handshake response was still being written.
   if (!queue_.empty()) do_write();
   else if (close_after_flush_) close_with(websocket::close_code::going_away, "server shutting down");
-  do_read();
+  // Read first: the hello may be here already, and the reactor reports a readable socket once
+  // (edge-triggered), maybe before anyone waited for it.
+  on_readable({});
 }
 
 // Waits for the socket to be readable, holding nothing meanwhile; then reads what is there into
-// the thread's buffer and hands it to the frame reader.
+// the thread's buffer and hands it to the frame reader. Called only after a read found the
+// socket empty (would_block): the reactor reports edges, so a wait is only ever armed once
+// everything there was read.
 void WebsocketSession::do_read() {
   socket_.async_wait(boost::asio::ip::tcp::socket::wait_read,
                      [self = shared_from_this()](beast::error_code ec) { self->on_readable(ec); });
