@@ -368,6 +368,32 @@ v1::ServerMessage ask(JsonClient& c, const std::string& id, const std::string& b
   return c.reply(id);
 }
 
+// Each customer back with its resume token (`connect` says hello on a new connection): the
+// first three to their sessions, the others to their queue places in order.
+template <class Connect>
+void resume_customers(std::vector<Person>& customers, Connect&& connect) {
+  for (std::size_t i = 0; i < customers.size(); ++i) {
+    INFO("customer m" << i);
+    Person c = connect(resume_hello(customers[i], "ROLE_CUSTOMER"));
+    CHECK(c.welcome.resumed());
+    const auto r = c.ws->expect(BC::kResumed).resumed();
+    if (i < 3) CHECK(r.sessions_size() == 1);
+    else CHECK(r.queued().position() == static_cast<unsigned>(i - 2));
+    customers[i] = std::move(c);
+  }
+}
+
+// The agent back on the new node answers the one session not answered yet, then takes each
+// queued customer, answers and closes every chat.
+void finish_chats(Person& agent, const std::vector<std::string>& sessions, std::size_t chats) {
+  REQUIRE(ask(*agent.ws, "r", R"("sendText":{"sessionId":")" + sessions[2] + R"(","text":"answer"})").has_ack());
+  for (std::size_t i = 0; i < chats; ++i) {
+    const std::string sid = i < 3 ? sessions[i] : agent.ws->expect(BC::kAssigned).assigned().session_id();
+    if (i >= 3) REQUIRE(ask(*agent.ws, "r", R"("sendText":{"sessionId":")" + sid + R"(","text":"answer"})").has_ack());
+    REQUIRE(ask(*agent.ws, "x", R"("closeSession":{"sessionId":")" + sid + R"("})").has_ack());
+  }
+}
+
 // Chats on shop `shop` while `stop` is false: each one entered, answered and closed.
 void keep_chatting(unsigned short proxy, const std::string& shop, const std::atomic<bool>& stop, int& chats, int& failures) {
   try {
@@ -455,21 +481,8 @@ TEST_CASE("a planned move of a shop under traffic, through HAProxy, loses nothin
   CHECK(agent2.welcome.resumed());
   const auto back = agent2.ws->expect(BC::kResumed).resumed();
   CHECK(back.sessions_size() == 3);
-  for (int i = 0; i < 6; ++i) {
-    INFO("customer m" << i);
-    Person c = connect_until_welcome(proxy_port, "mv", resume_hello(customers[i], "ROLE_CUSTOMER"));
-    CHECK(c.welcome.resumed());
-    const auto r = c.ws->expect(BC::kResumed).resumed();
-    if (i < 3) CHECK(r.sessions_size() == 1);
-    else CHECK(r.queued().position() == static_cast<unsigned>(i - 2));
-    customers[i] = std::move(c);
-  }
-  REQUIRE(ask(*agent2.ws, "r", R"("sendText":{"sessionId":")" + sessions[2] + R"(","text":"answer"})").has_ack());
-  for (int i = 0; i < 6; ++i) {
-    const std::string sid = i < 3 ? sessions[i] : agent2.ws->expect(BC::kAssigned).assigned().session_id();
-    if (i >= 3) REQUIRE(ask(*agent2.ws, "r", R"("sendText":{"sessionId":")" + sid + R"(","text":"answer"})").has_ack());
-    REQUIRE(ask(*agent2.ws, "x", R"("closeSession":{"sessionId":")" + sid + R"("})").has_ack());
-  }
+  resume_customers(customers, [&](const std::string& hello) { return connect_until_welcome(proxy_port, "mv", hello); });
+  finish_chats(agent2, sessions, customers.size());
   stop = true;
   background.join();
   CHECK(bg_failures == 0);
@@ -605,21 +618,8 @@ TEST_CASE("a node lost for good: another rebuilds its shop from PostgreSQL", "[i
   Person agent2 = direct(1, resume_hello(agent, "ROLE_AGENT"));
   CHECK(agent2.welcome.resumed());
   CHECK(agent2.ws->expect(BC::kResumed).resumed().sessions_size() == 3);
-  for (int i = 0; i < 5; ++i) {
-    INFO("customer m" << i);
-    Person c = direct(1, resume_hello(customers[i], "ROLE_CUSTOMER"));
-    CHECK(c.welcome.resumed());
-    const auto r = c.ws->expect(BC::kResumed).resumed();
-    if (i < 3) CHECK(r.sessions_size() == 1);
-    else CHECK(r.queued().position() == static_cast<unsigned>(i - 2));
-    customers[i] = std::move(c);
-  }
-  REQUIRE(ask(*agent2.ws, "r", R"("sendText":{"sessionId":")" + sessions[2] + R"(","text":"answer"})").has_ack());
-  for (int i = 0; i < 5; ++i) {
-    const std::string sid = i < 3 ? sessions[i] : agent2.ws->expect(BC::kAssigned).assigned().session_id();
-    if (i >= 3) REQUIRE(ask(*agent2.ws, "r", R"("sendText":{"sessionId":")" + sid + R"(","text":"answer"})").has_ack());
-    REQUIRE(ask(*agent2.ws, "x", R"("closeSession":{"sessionId":")" + sid + R"("})").has_ack());
-  }
+  resume_customers(customers, [&](const std::string& hello) { return direct(1, hello); });
+  finish_chats(agent2, sessions, customers.size());
 
   // The figures API, n2's counters and history agree: five chats, once each.
   const auto figures = n2->get("/api/v1/shops/lo/figures?date=2026-08-18", sb::net::mint_token(test_keys(), "lo", "boss", "supervisor", 3600));
