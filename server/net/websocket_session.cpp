@@ -130,7 +130,6 @@ void WebsocketSession::on_ping(std::string_view payload) {
 // the connection ends once that is written.
 void WebsocketSession::on_close(std::uint16_t code, std::string_view) {
   peer_closed_ = true;
-  peer_code_ = code;
   if (code == static_cast<std::uint16_t>(websocket::close_code::normal) && !stopping_ && !closing_)
     departure_ = core::Departure::goodbye;
   if (close_sent_) {

@@ -101,7 +101,6 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>, 
   bool pinged_ = false;      // a keep-alive ping is out, unanswered
   bool close_sent_ = false;  // our close frame is written (or being written)
   bool peer_closed_ = false; // the peer's close came (or the peer broke the protocol)
-  std::uint16_t peer_code_ = 0;
   // The shard that owns this connection's shop, once a hello went to it; `bound_` once the
   // core welcomed it. Frames that arrive while the hello is being answered wait here (bounded).
   Shard* shard_ = nullptr;
