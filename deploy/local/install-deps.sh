@@ -10,7 +10,7 @@ packages=(
   postgresql-15 prometheus prometheus-alertmanager haproxy curl acl
   clang libclang-rt-14-dev slowhttptest
   libcpp-jwt-dev nlohmann-json3-dev python3-jwt openssl universal-ctags libhowardhinnant-date-dev tzdata
-  libglpk-dev chromium
+  libglpk-dev chromium libjemalloc-dev zlib1g-dev
 )
 
 # Node for the browser tests and the token examples: Debian's unless the machine has one.

@@ -23,7 +23,7 @@ void FirstReceivers::served(const std::string& member, const std::string& agent,
 void FirstReceivers::session_started(const std::string& member, Earlier e) {
   auto& list = earlier_[member];
   list.push_back(std::move(e));
-  if (list.size() > earlier_kept_max) list.pop_front();
+  if (list.size() > earlier_kept_max) list.erase(list.begin());
 }
 
 std::vector<FirstReceivers::Earlier> FirstReceivers::earlier(const std::string& member, TimeMs now) const {

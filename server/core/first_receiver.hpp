@@ -46,7 +46,9 @@ class FirstReceivers {
   const Thresholds& t_;
   std::unordered_map<std::string, Served> last_;
   std::deque<std::pair<TimeMs, std::string>> by_age_;  // (served at, member), oldest first
-  std::unordered_map<std::string, std::deque<Earlier>> earlier_;  // member -> sessions, oldest first
+  // member -> sessions, oldest first; a vector (at most earlier_kept_max): a deque's first block
+  // alone is half a kilobyte, for every customer of the day
+  std::unordered_map<std::string, std::vector<Earlier>> earlier_;
 };
 
 }  // namespace sb::core

@@ -401,6 +401,9 @@ void ShopEngine::close_session(TimeMs now, Session& s, v1::CloseReason reason, O
   if (!agent.empty()) deliver(out, v1::ROLE_AGENT, agent, msg);
   deliver_watchers(out, s, msg);
   s.watchers.clear();
+  // Only an open session is resumed or watched: its transcript is not read again, and a peak
+  // day holds thousands of closed sessions through their rating windows.
+  std::deque<v1::ChatMessage>().swap(s.transcript);
   timer(out, now + config_.thresholds.rating_window_ms, TimerKind::rating_window_close, s.id);
   if (!agent.empty()) announce_agent(now, agents_.at(agent), out);
   dispatch(now, out);

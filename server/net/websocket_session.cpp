@@ -191,8 +191,8 @@ void WebsocketSession::send_close(std::uint16_t code, std::string_view reason) {
   payload.push_back(static_cast<char>(code >> 8));
   payload.push_back(static_cast<char>(code & 0xff));
   payload.append(reason.substr(0, 123));
-  // The frame being written must outlive its write; everything behind it is dropped.
-  queue_.erase(writing_ && !queue_.empty() ? std::next(queue_.begin()) : queue_.begin(), queue_.end());
+  // The frames being written must outlive their write; everything behind them is dropped.
+  queue_.erase(std::next(queue_.begin(), static_cast<std::ptrdiff_t>(writing_ ? writing_n_ : 0)), queue_.end());
   close_sent_ = true;
   send_control(0x8, std::move(payload));
 }
@@ -355,12 +355,18 @@ void WebsocketSession::enqueue(std::shared_ptr<const OutgoingFrame> frame) {
 
 void WebsocketSession::do_write() {
   writing_ = true;
-  const Queued& next = queue_.front();
-  const std::string_view payload = next.frame ? next.frame->bytes(next.text) : std::string_view(next.payload);
-  const std::uint8_t opcode = next.frame ? (next.text ? 0x1 : 0x2) : next.control;
-  const std::size_t n = frame_header(opcode, payload.size(), header_);
-  const std::array<boost::asio::const_buffer, 2> buffers{boost::asio::buffer(header_.data(), n),
-                                                         boost::asio::buffer(payload.data(), payload.size())};
+  std::array<boost::asio::const_buffer, 2 * write_frames_max> buffers{};
+  writing_n_ = 0;
+  for (auto it = queue_.begin(); it != queue_.end() && writing_n_ < write_frames_max; ++it) {
+    Queued& next = *it;
+    const std::string_view payload = next.frame ? next.frame->bytes(next.text) : std::string_view(next.payload);
+    const std::uint8_t opcode = next.frame ? (next.text ? 0x1 : 0x2) : next.control;
+    const std::size_t n = frame_header(opcode, payload.size(), next.header);
+    buffers[2 * writing_n_] = boost::asio::buffer(next.header.data(), n);
+    buffers[2 * writing_n_ + 1] = boost::asio::buffer(payload.data(), payload.size());
+    ++writing_n_;
+    if (opcode == 0x8) break;  // nothing is written after a close
+  }
   boost::asio::async_write(socket_, buffers, beast::bind_front_handler(&WebsocketSession::on_write, shared_from_this()));
 }
 
@@ -371,9 +377,12 @@ void WebsocketSession::on_write(beast::error_code ec, std::size_t) {
     ended();
     return;
   }
-  const bool was_close = queue_.front().control == 0x8;
-  if (queue_.front().frame) server_.metrics().frames_out.Increment();
-  queue_.pop_front();
+  bool was_close = false;
+  for (; writing_n_ > 0; --writing_n_) {
+    was_close = queue_.front().control == 0x8;
+    if (queue_.front().frame) server_.metrics().frames_out.Increment();
+    queue_.pop_front();
+  }
   if (was_close) {
     if (peer_closed_) {  // the handshake is complete (or there is none with this peer)
       close_socket();

@@ -78,7 +78,6 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>, 
   boost::asio::steady_timer timer_;
   FrameReader reader_;
   std::string backlog_;  // bytes read but not handled yet (one message per turn)
-  std::array<std::uint8_t, 10> header_{};  // of the frame being written
   Server& server_;
   // Frames to write, each in the format the peer spoke when it was queued; bounded by
   // send_queue_messages_max. A list: an idle connection's empty queue costs nothing (a deque
@@ -88,8 +87,13 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession>, 
     bool text = true;
     std::uint8_t control = 0;  // its opcode (ping, pong, close)
     std::string payload;       // and payload
+    std::array<std::uint8_t, 10> header{};  // the frame's header, made when it is written
   };
   std::list<Queued> queue_;
+  // Frames in the write under way: up to write_frames_max from the queue's front go out in one
+  // gathered write (one sendmsg), since a journal batch releases many replies at once.
+  static constexpr std::size_t write_frames_max = 16;
+  std::size_t writing_n_ = 0;
   bool text_ = true;               // reply in the format the peer last used
   bool accepted_ = false;          // no write or close may start while the handshake's own write is pending
   bool writing_ = false;

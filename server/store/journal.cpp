@@ -3,9 +3,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
-#include <boost/crc.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -38,7 +38,7 @@ std::uint64_t valid_prefix(const std::string& data) {
   while (pos + 8 <= data.size()) {
     const std::uint32_t len = get_u32(data.data() + pos), crc = get_u32(data.data() + pos + 4);
     if (len > journal_record_bytes_max || pos + 8 + len > data.size()) break;
-    if (crc32_of(data.substr(pos + 8, len)) != crc) break;
+    if (crc32_of(std::string_view(data).substr(pos + 8, len)) != crc) break;
     pos += 8 + len;
   }
   return pos;
@@ -51,10 +51,11 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
-std::uint32_t crc32_of(const std::string& bytes) {
-  boost::crc_32_type crc;
-  crc.process_bytes(bytes.data(), bytes.size());
-  return crc.checksum();
+std::uint32_t crc32_of(std::string_view bytes) {
+  // The same CRC-32 as Boost's crc_32_type (journals written before stay readable), a few times faster.
+  uLong crc = crc32_z(0L, Z_NULL, 0);
+  crc = crc32_z(crc, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size());
+  return static_cast<std::uint32_t>(crc);
 }
 
 std::string segment_path(const std::string& dir, std::uint64_t segment) {

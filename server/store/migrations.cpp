@@ -1,6 +1,6 @@
 #include "migrations.hpp"
+#include "journal.hpp"  // crc32_of
 
-#include <boost/crc.hpp>
 #include <pqxx/pqxx>
 
 #include <algorithm>
@@ -63,10 +63,8 @@ std::vector<std::string> split_sql(const std::string& text) {
 namespace {
 
 std::string checksum(const std::string& text) {
-  boost::crc_32_type crc;
-  crc.process_bytes(text.data(), text.size());
   std::ostringstream s;
-  s << std::hex << crc.checksum();
+  s << std::hex << crc32_of(text);
   return s.str();
 }
 
