@@ -52,7 +52,10 @@ bool has_skill(const AgentConfig& a, const std::string& skill) {
 }
 
 bool eligible(const AgentState& a, const Request& r, TimeMs now, const ShopConfig& config) {
-  if (!can_take(a, now, config.hours.zone())) return false;
+  return can_take(a, now, config.hours.zone()) && takes(a, r, now, config);
+}
+
+bool takes(const AgentState& a, const Request& r, TimeMs now, const ShopConfig& config) {
   if (r.held_at(now)) return a.id() == r.held_for;
   if (has_skill(*a.config, r.skill)) return true;
   const SkillConfig* sc = config.find_skill(r.skill);

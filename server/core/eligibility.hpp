@@ -21,5 +21,7 @@ std::string why_not(const AgentState& a, TimeMs now, const TimeZone& zone);
 bool has_skill(const AgentConfig& a, const std::string& skill);
 // Whether this agent may take this queued request now.
 bool eligible(const AgentState& a, const Request& r, TimeMs now, const ShopConfig& config);
+// The request's own rules (its hold, its skill or overflow skill), for an agent that can_take now.
+bool takes(const AgentState& a, const Request& r, TimeMs now, const ShopConfig& config);
 
 }  // namespace sb::core

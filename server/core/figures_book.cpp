@@ -97,7 +97,7 @@ void FiguresBook::session_valid(const Origin& o, const std::string& agent, const
   add(o.skill, Counter::sessions_valid);
   DayTally& d = day_of(o.day);
   const std::uint32_t m = member_index(member);
-  if (d.shop.inquiring.insert(m).second) add("", Counter::members_inquiring);
+  if (d.shop.inquiring.insert(m)) add("", Counter::members_inquiring);
   d.hours[static_cast<std::size_t>(o.hour)].inquiring.insert(m);
   d.skills[o.skill].inquiring.insert(m);
   if (!agent.empty()) d.agents[agent].inquiring.insert(m);
@@ -144,8 +144,8 @@ void FiguresBook::forget_days_before(DayNumber day) {
   days_.erase(days_.begin(), kept_from);
   // Renumber the members the kept days still name; the others are forgotten with their days.
   std::unordered_map<std::uint32_t, std::uint32_t> renumber;
-  auto remap = [&](std::unordered_set<std::uint32_t>& set) {
-    std::unordered_set<std::uint32_t> next;
+  auto remap = [&](MemberSet& set) {
+    MemberSet next;
     for (std::uint32_t m : set) next.insert(renumber.try_emplace(m, static_cast<std::uint32_t>(renumber.size())).first->second);
     set = std::move(next);
   };
@@ -174,7 +174,7 @@ void FiguresBook::member_converted(const Origin& o, const std::string& agent, co
   DayTally& d = day_of(o.day);
   const std::uint32_t m = member_index(member);
   assert(d.shop.inquiring.count(m) == 1);
-  if (d.shop.converted.insert(m).second) add("", Counter::members_converted);
+  if (d.shop.converted.insert(m)) add("", Counter::members_converted);
   d.hours[static_cast<std::size_t>(o.hour)].converted.insert(m);
   d.skills[o.skill].converted.insert(m);
   if (!agent.empty()) d.agents[agent].converted.insert(m);

@@ -14,22 +14,24 @@ namespace sb::core {
 
 namespace v1 = switchboard::v1;
 
-AgentState* ShopEngine::pick_agent(TimeMs now, const Request& r) {
-  const auto& agents = agents_.in_order();
-  const std::size_t n = agents.size();
+// `free`: the agents that can take a session now, in config order (eligible = free and takes).
+AgentState* ShopEngine::pick_agent(TimeMs now, const Request& r, const std::vector<AgentState*>& free) {
   if (config_.strategy == Strategy::round_robin) {
-    for (std::size_t i = 0; i < n; ++i) {
-      AgentState* a = agents[(round_robin_next_ + i) % n];
-      if (eligible(*a, r, now, config_)) {
-        round_robin_next_ = (a->order + 1) % n;
+    // The first in config order from round_robin_next_ on, wrapping around.
+    std::size_t from = 0;
+    while (from < free.size() && free[from]->order < round_robin_next_) ++from;
+    for (std::size_t i = 0; i < free.size(); ++i) {
+      AgentState* a = free[(from + i) % free.size()];
+      if (takes(*a, r, now, config_)) {
+        round_robin_next_ = (a->order + 1) % agents_.size();
         return a;
       }
     }
     return nullptr;
   }
   AgentState* best = nullptr;
-  for (AgentState* a : agents) {
-    if (!eligible(*a, r, now, config_)) continue;
+  for (AgentState* a : free) {
+    if (!takes(*a, r, now, config_)) continue;
     if (best == nullptr) {
       best = a;
       continue;
@@ -45,17 +47,21 @@ AgentState* ShopEngine::pick_agent(TimeMs now, const Request& r) {
 
 void ShopEngine::dispatch(TimeMs now, Output& out) {
   const TimeZone& zone = config_.hours.zone();
-  for (;;) {
-    const auto& agents = agents_.in_order();
-    if (std::none_of(agents.begin(), agents.end(), [&](const AgentState* a) { return can_take(*a, now, zone); })) return;
+  std::vector<AgentState*> free;  // asked once a pass: at a peak few agents are free and the queue is long
+  while (!queue_.empty()) {
+    free.clear();
+    for (AgentState* a : agents_.in_order())
+      if (can_take(*a, now, zone)) free.push_back(a);
+    if (free.empty()) return;
     Request* chosen = nullptr;
     AgentState* to = nullptr;
     queue_.any_of([&](Request& r) {
-      to = pick_agent(now, r);
+      to = pick_agent(now, r, free);
       chosen = &r;
       return to != nullptr;
     });
     if (to == nullptr) return;
+    assert(eligible(*to, *chosen, now, config_));
     assign(now, *chosen, *to, out);
   }
 }

@@ -151,7 +151,7 @@ class ShopEngine {
   void hold_for_first_receiver(TimeMs now, Request& r, Output& out);
   // --- routing.cpp
   void dispatch(TimeMs now, Output& out);
-  AgentState* pick_agent(TimeMs now, const Request& r);
+  AgentState* pick_agent(TimeMs now, const Request& r, const std::vector<AgentState*>& free);
   void refresh_queue(Output& out);
   void refresh_gauges();
   // --- attribution.cpp

@@ -27,11 +27,8 @@ struct SnapshotCodec {
                             t.breaches, t.valid, t.rated, t.satisfied, t.messages_left, t.messages_replied, t.legs,
                             static_cast<std::uint64_t>(t.online_ms)})
       out.add_counts(n);
-    std::vector<std::uint32_t> inquiring(t.inquiring.begin(), t.inquiring.end()), converted(t.converted.begin(), t.converted.end());
-    std::sort(inquiring.begin(), inquiring.end());
-    std::sort(converted.begin(), converted.end());
-    for (auto m : inquiring) out.add_inquiring(m);
-    for (auto m : converted) out.add_converted(m);
+    for (auto m : t.inquiring) out.add_inquiring(m);  // ascending: the same state saves the same bytes
+    for (auto m : t.converted) out.add_converted(m);
   }
   static bool get(const v1::SnapshotTally& in, Tally& t, std::string& why) {
     if (in.counts_size() != 14) {
