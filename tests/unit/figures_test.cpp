@@ -413,3 +413,16 @@ TEST_CASE("window edges: a first receiver holds at exactly 72 h after it served,
     }
   }
 }
+
+TEST_CASE("a figure's member set: appends in order, inserts out of order once, counts exactly", "[figures]") {
+  sb::core::MemberSet set;
+  CHECK(set.insert(3));
+  CHECK(set.insert(7));
+  CHECK(set.insert(5));   // an earlier member, later in the day
+  CHECK_FALSE(set.insert(7));
+  CHECK_FALSE(set.insert(3));
+  CHECK(set.size() == 3);
+  CHECK(set.count(5) == 1);
+  CHECK(set.count(4) == 0);
+  CHECK(std::vector<std::uint32_t>(set.begin(), set.end()) == std::vector<std::uint32_t>{3, 5, 7});  // ascending, as snapshots save
+}

@@ -92,6 +92,28 @@ TEST_CASE("strategies pick the agent the shop configured", "[routing]") {
     }
     CHECK(got == std::vector<std::string>{"a1", "a2", "a1", "a2"});
   }
+  SECTION("round robin skips an agent who cannot take one and goes on from the last one given") {
+    auto cfg = demo_shop_config();
+    cfg.strategy = sb::core::Strategy::round_robin;
+    cfg.agents[0].window = 5;
+    cfg.agents[1].window = 5;
+    Harness h(cfg);
+    h.agent_online("a1");
+    h.take(h.agent("a1"));
+    std::vector<std::string> got;
+    auto next = [&](const std::string& member) {
+      h.arrive(member);
+      for (const char* a : {"a1", "a2"})
+        if (count_of(h.take(h.agent(a)), BC::kAssigned) == 1) got.push_back(a);
+    };
+    next("m1");
+    next("m2");  // a2 offline: a1 again
+    h.agent_online("a2");
+    h.take(h.agent("a2"));
+    next("m3");  // the turn after a1 is a2's
+    next("m4");
+    CHECK(got == std::vector<std::string>{"a1", "a1", "a2", "a1"});
+  }
 }
 
 TEST_CASE("window, pause and daily cap stop new assignments; the supervisor sees why", "[routing]") {
