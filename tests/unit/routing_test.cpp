@@ -44,6 +44,26 @@ TEST_CASE("greeting comes at once on enter and is a system message, not a reques
   CHECK(h.figures_today().figures().connection_rate().denominator() == 0);
 }
 
+namespace {
+
+// The demo shop routed by `strategy`, a1 and a2 (both on phones) taking up to 5 chats each.
+sb::core::ShopConfig wide_shop(sb::core::Strategy strategy) {
+  auto cfg = demo_shop_config();
+  cfg.strategy = strategy;
+  cfg.agents[0].window = 5;
+  cfg.agents[1].window = 5;
+  return cfg;
+}
+
+// A customer arrives; the agent it went to (of a1, a2) is added to `got`.
+void arrive_noting(Harness& h, const std::string& member, std::vector<std::string>& got) {
+  h.arrive(member);
+  for (const char* a : {"a1", "a2"})
+    if (count_of(h.take(h.agent(a)), BC::kAssigned) == 1) got.push_back(a);
+}
+
+}  // namespace
+
 TEST_CASE("strategies pick the agent the shop configured", "[routing]") {
   SECTION("longest idle") {
     Harness h;
@@ -61,11 +81,7 @@ TEST_CASE("strategies pick the agent the shop configured", "[routing]") {
     CHECK(count_of(h.take(h.agent("a1")), BC::kAssigned) == 0);
   }
   SECTION("fewest active") {
-    auto cfg = demo_shop_config();
-    cfg.strategy = sb::core::Strategy::fewest_active;
-    cfg.agents[0].window = 5;
-    cfg.agents[1].window = 5;
-    Harness h(cfg);
+    Harness h(wide_shop(sb::core::Strategy::fewest_active));
     h.agent_online("a1");
     h.arrive("m1");
     h.arrive("m2");  // a1 has 2
@@ -75,43 +91,26 @@ TEST_CASE("strategies pick the agent the shop configured", "[routing]") {
     CHECK(count_of(h.take(h.agent("a2")), BC::kAssigned) == 1);
   }
   SECTION("round robin") {
-    auto cfg = demo_shop_config();
-    cfg.strategy = sb::core::Strategy::round_robin;
-    cfg.agents[0].window = 5;
-    cfg.agents[1].window = 5;
-    Harness h(cfg);
+    Harness h(wide_shop(sb::core::Strategy::round_robin));
     h.agent_online("a1");
     h.agent_online("a2");
     h.take(h.agent("a1"));
     h.take(h.agent("a2"));
     std::vector<std::string> got;
-    for (int i = 0; i < 4; ++i) {
-      h.arrive("m" + std::to_string(i));
-      for (const char* a : {"a1", "a2"})
-        if (count_of(h.take(h.agent(a)), BC::kAssigned) == 1) got.push_back(a);
-    }
+    for (int i = 0; i < 4; ++i) arrive_noting(h, "m" + std::to_string(i), got);
     CHECK(got == std::vector<std::string>{"a1", "a2", "a1", "a2"});
   }
   SECTION("round robin skips an agent who cannot take one and goes on from the last one given") {
-    auto cfg = demo_shop_config();
-    cfg.strategy = sb::core::Strategy::round_robin;
-    cfg.agents[0].window = 5;
-    cfg.agents[1].window = 5;
-    Harness h(cfg);
+    Harness h(wide_shop(sb::core::Strategy::round_robin));
     h.agent_online("a1");
     h.take(h.agent("a1"));
     std::vector<std::string> got;
-    auto next = [&](const std::string& member) {
-      h.arrive(member);
-      for (const char* a : {"a1", "a2"})
-        if (count_of(h.take(h.agent(a)), BC::kAssigned) == 1) got.push_back(a);
-    };
-    next("m1");
-    next("m2");  // a2 offline: a1 again
+    arrive_noting(h, "m1", got);
+    arrive_noting(h, "m2", got);  // a2 offline: a1 again
     h.agent_online("a2");
     h.take(h.agent("a2"));
-    next("m3");  // the turn after a1 is a2's
-    next("m4");
+    arrive_noting(h, "m3", got);  // the turn after a1 is a2's
+    arrive_noting(h, "m4", got);
     CHECK(got == std::vector<std::string>{"a1", "a1", "a2", "a1"});
   }
 }
